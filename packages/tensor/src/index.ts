@@ -1,0 +1,13 @@
+export * from "./types.js";
+export * from "./f16.js";
+export * from "./quant/index.js";
+export * from "./tensor.js";
+export * from "./ops/index.js";
+export * from "./graph.js";
+export * from "./planner.js";
+export * from "./alloc.js";
+export * from "./serialize.js";
+export * from "./backend.js";
+export * from "./run.js";
+export { ReferenceBackend, HostBuffer, REF_KERNELS, referenceBackendFactory } from "./ref/backend.js";
+export { readDense, writeDense, type Dense } from "./ref/dense.js";
