@@ -23,19 +23,20 @@ export class ByteBuilder {
     return at;
   }
 
-  u8(v: number) { this.dv.setUint8(this.reserve(1), v); }
-  i8(v: number) { this.dv.setInt8(this.reserve(1), v); }
-  u16(v: number) { this.dv.setUint16(this.reserve(2), v, true); }
-  i16(v: number) { this.dv.setInt16(this.reserve(2), v, true); }
-  u32(v: number) { this.dv.setUint32(this.reserve(4), v, true); }
-  i32(v: number) { this.dv.setInt32(this.reserve(4), v, true); }
-  f32(v: number) { this.dv.setFloat32(this.reserve(4), v, true); }
-  f64(v: number) { this.dv.setFloat64(this.reserve(8), v, true); }
-  u64(v: bigint | number) { this.dv.setBigUint64(this.reserve(8), BigInt(v), true); }
-  i64(v: bigint | number) { this.dv.setBigInt64(this.reserve(8), BigInt(v), true); }
-  bytes(b: Uint8Array) { this.buf.set(b, this.reserve(b.length)); }
+  // reserve() may replace buf/dv, so it must run before they are read.
+  u8(v: number) { const o = this.reserve(1); this.dv.setUint8(o, v); }
+  i8(v: number) { const o = this.reserve(1); this.dv.setInt8(o, v); }
+  u16(v: number) { const o = this.reserve(2); this.dv.setUint16(o, v, true); }
+  i16(v: number) { const o = this.reserve(2); this.dv.setInt16(o, v, true); }
+  u32(v: number) { const o = this.reserve(4); this.dv.setUint32(o, v, true); }
+  i32(v: number) { const o = this.reserve(4); this.dv.setInt32(o, v, true); }
+  f32(v: number) { const o = this.reserve(4); this.dv.setFloat32(o, v, true); }
+  f64(v: number) { const o = this.reserve(8); this.dv.setFloat64(o, v, true); }
+  u64(v: bigint | number) { const o = this.reserve(8); this.dv.setBigUint64(o, BigInt(v), true); }
+  i64(v: bigint | number) { const o = this.reserve(8); this.dv.setBigInt64(o, BigInt(v), true); }
+  bytes(b: Uint8Array) { const o = this.reserve(b.length); this.buf.set(b, o); }
   string(s: string) { const b = utf8.encode(s); this.u64(b.length); this.bytes(b); }
-  zeros(n: number) { this.buf.fill(0, this.reserve(n), this.length); }
+  zeros(n: number) { const o = this.reserve(n); this.buf.fill(0, o, this.length); }
 
   result(): Uint8Array { return this.buf.slice(0, this.length); }
 }

@@ -1,6 +1,6 @@
 // GgufFile: parsed header plus lazy access to tensor data (from a file handle or from memory).
 
-import { open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { GgufError } from "./errors.js";
 import { GgufHeader, GgufTensorInfo, NeedMoreBytes, parseHeader } from "./parse.js";
 import {
@@ -223,6 +223,8 @@ const FIRST_READ = 1 << 20;
 
 /** Opens a GGUF file, reading only its header region; tensor data is read on demand. */
 export async function openGguf(path: string): Promise<GgufFile> {
+  // Loaded on demand so that parseGguf (and the package) also works where node:fs does not exist.
+  const { open } = await import("node:fs/promises");
   const fh = await open(path, "r");
   try {
     const { size } = await fh.stat();

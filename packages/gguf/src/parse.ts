@@ -11,7 +11,9 @@ export const MAX_DIMS = 4;
 /** Parsing refuses headers (metadata + tensor infos) larger than this. Real headers are a few MiB. */
 export const MAX_HEADER_BYTES = 1 << 30;
 /** Limit on JS values (strings, booleans, nested arrays) created for one header; real vocabs hold < 1M. */
-export const MAX_HEADER_VALUES = 1 << 25;
+export const MAX_HEADER_VALUES = 1 << 24;
+/** Longest metadata string accepted; real ones (chat templates) are well under 1 MiB. */
+export const MAX_STRING_BYTES = 16 << 20;
 /** Nesting limit for arrays of arrays (keeps recursion bounded). */
 export const MAX_ARRAY_DEPTH = 8;
 
@@ -106,6 +108,7 @@ class Cursor {
     const at = this.pos;
     const len = this.u64n(what, " length");
     if (len > this.remaining()) this.fail(`${what} length ${len} exceeds the ${this.remaining()} bytes left in the file`, at);
+    if (len > MAX_STRING_BYTES) this.fail(`${what} length ${len} exceeds the ${MAX_STRING_BYTES}-byte string limit`, at);
     this.need(len, what);
     const s = decodeString(this.bytes, this.pos, len);
     this.pos += len;

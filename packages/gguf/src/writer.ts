@@ -1,7 +1,6 @@
 // GGUF writer: header first (all KVs and tensor infos known up front), then tensor data streamed
 // tensor by tensor, so multi-GiB files never sit in memory.
 
-import { open } from "node:fs/promises";
 import { GgmlType, typeTraits } from "@ggts/tensor";
 import { ByteBuilder, writeKV } from "./encode.js";
 import { DEFAULT_ALIGNMENT, GGUF_MAGIC, MAX_DIMS, GgufTensorInfo } from "./parse.js";
@@ -183,6 +182,7 @@ export class GgufWriter {
   /** Writes the file, streaming tensor data; returns the number of bytes written. */
   async writeFile(path: string, provider?: (info: GgufTensorInfo, index: number) => TensorData | Promise<TensorData>,
     onProgress?: (p: WriteProgress) => void): Promise<number> {
+    const { open } = await import("node:fs/promises"); // on demand: toBytes() works without node:fs
     const fh = await open(path, "w");
     let pos = 0;
     try {

@@ -16,7 +16,7 @@ describe("GGUF parser fuzz (mutated fixtures)", () => {
       expect(fields.length).toBeGreaterThan(10);
       const st = fuzzInput(bytes, CASES, 1000 + i);
       expect(st.cases).toBe(CASES);
-      expect(st.slowestMs).toBeLessThan(5000);
+      expect(st.slowestMs).toBeLessThan(20_000); // no hangs (generous: CI machines are shared)
       expect(st.errors).toBeGreaterThan(CASES / 10); // mutations really hit the header
     });
   }

@@ -85,6 +85,15 @@ describe("fixture GGUFs", () => {
     expect(f.getU32("tokenizer.ggml.eos_token_id")).toBe(458);
   });
 
+  it("quantized fixtures hold the types the README lists", () => {
+    const names = (f: string) => new Set(parseGguf(readFileSync(fixture(f))).tensors.map((t) => typeTraits(t.type).name));
+    expect([...names("kimi-q-q4_k_m.gguf")].sort()).toEqual(["f32", "q4_K", "q5_0", "q5_K", "q6_K", "q8_0"]);
+    const q8 = parseGguf(readFileSync(fixture("kimi-q-q8_0.gguf")));
+    expect(q8.tensors.filter((t) => t.type === GgmlType.Q8_0)).toHaveLength(55);
+    expect(q8.tensors.filter((t) => t.type === GgmlType.F32).map((t) => t.name).every((n) =>
+      /norm|ssm_a|ssm_dt\.bias|exp_probs_b|ssm_conv1d|ffn_gate_inp/.test(n))).toBe(true);
+  });
+
   for (const q of ["kimi-q-q8_0.gguf", "kimi-q-q4_k_m.gguf"]) {
     it(`${q}: every tensor's type and shape match gguf_dump`, async () => {
       const f = await openGguf(fixture(q));

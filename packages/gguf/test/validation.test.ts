@@ -124,6 +124,11 @@ describe("GGUF validation", () => {
     const f = parseGguf(raw({ kvs: [kv("general.alignment", V.UINT32, 16)], tensors: [f32("a", [4]), f32("b", [4], 16)], data: 64 }));
     expect(f.alignment).toBe(16);
   });
+  it("strings over the 16 MiB limit are rejected even when the file holds them", () => {
+    const b = raw({ kvs: [kv("k", V.STRING, "abc")], data: 17 << 20 });
+    new DataView(b.buffer).setBigUint64(24 + 8 + 1 + 4, BigInt(17 << 20), true);
+    expect(parseError(b).reason).toMatch(/key "k" value length 17825792 exceeds the 16777216-byte string limit/);
+  });
   it("huge string counts in a small file do not allocate", () => {
     const b = raw({ kvs: [kv("k", V.ARRAY, ["a"], V.STRING)] });
     new DataView(b.buffer).setBigUint64(24 + 8 + 1 + 4 + 4, 1n << 40n, true);

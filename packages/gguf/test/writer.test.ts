@@ -107,6 +107,18 @@ describe("GgufWriter round trip", () => {
     }
   });
 
+  it("headers larger than the encoder's initial buffer (a 150k-token vocab) round trip", async () => {
+    const w = new GgufWriter();
+    const toks = Array.from({ length: 150_000 }, (_, i) => `tok${i}`);
+    w.setArray("tokenizer.ggml.tokens", V.STRING, toks).setArray("x", V.FLOAT64, new Float64Array(20_000).fill(0.5));
+    w.setKV("after", V.UINT64, 123n);
+    w.addTensor("t", GgmlType.F32, [2], new Uint8Array(8));
+    const f = parseGguf(await w.toBytes());
+    expect(f.getStringArray("tokenizer.ggml.tokens")).toEqual(toks);
+    expect(f.get("after")).toBe(123n);
+    expect(f.tensors[0].offset).toBe(f.dataOffset);
+  });
+
   it("rejects bad values and tensors with errors naming them", () => {
     const w = new GgufWriter();
     expect(() => w.setKV("k", V.UINT8, 256)).toThrow(/"k".*256.*UINT8/);

@@ -11,3 +11,5 @@ export * from "./backend.js";
 export * from "./run.js";
 export { ReferenceBackend, HostBuffer, REF_KERNELS, referenceBackendFactory } from "./ref/backend.js";
 export { readDense, writeDense, type Dense } from "./ref/dense.js";
+export * from "./testing/index.js";
+export * from "./nn/index.js";

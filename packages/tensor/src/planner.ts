@@ -91,7 +91,9 @@ export function planMemory(graph: Graph, needsStorage: (root: Tensor) => boolean
       const last = lastUse.get(n) ?? i;
       if (allowInplace && INPLACE_OPS.has(n.op) && s0 && s0 === s0.root && !s0.isLeaf && offsets.has(s0) &&
           lastUse.get(s0) === i && s0.type === n.type && s0.nBytes === n.nBytes && s0.isContiguous &&
-          n.isContiguous) {
+          n.isContiguous && n.src.every((s) => s === s0 || s.root !== s0)) {
+        // (A second source reading s0 through another view, e.g. add(x, transpose(x)), would see
+        // elements already overwritten, so such nodes get fresh storage.)
         offsets.set(n, offsets.get(s0)!);
         inplace.add(n);
         dying[i] = dying[i].filter((r) => r !== s0);

@@ -83,3 +83,19 @@ export function randomNormal(n: number, seed: number, scale = 1): Float32Array {
   for (let i = 0; i < n; i++) out[i] = (r() + r() + r() + r() - 2) * 1.7320508 * scale;
   return out;
 }
+
+/**
+ * 1024 values mixing the cases the scale searches treat specially, one 256-value quarter each: Gaussian; small
+ * values around an offset with a few large outliers; a zero half followed by positive values; a constant run
+ * followed by a zero run. Shared by the ggml golden test and the script that produced its goldens.
+ */
+export function goldenInput(): Float32Array {
+  const r = rng(2024);
+  const g = () => (r() + r() + r() + r() - 2) * 1.7320508;
+  const x = new Float32Array(1024);
+  for (let i = 0; i < 256; i++) x[i] = g();
+  for (let i = 256; i < 512; i++) x[i] = r() < 0.03 ? 40 * g() : 0.02 + 0.001 * g();
+  for (let i = 512; i < 768; i++) x[i] = i < 640 ? 0 : Math.abs(g()) * 1e-4;
+  for (let i = 768; i < 1024; i++) x[i] = i < 896 ? -0.75 : 0;
+  return x;
+}

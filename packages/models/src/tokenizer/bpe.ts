@@ -72,11 +72,13 @@ export class BytePairEncoder {
    * @param tokens vocabulary strings (byte chars); a later duplicate wins, as in llama.cpp
    * @param merges "left right" strings in rank order; when empty, ranks follow the tiktoken rule
    *   (a pair's rank is the id of its concatenation), using only tokens for which `mergeable(id)` holds
+   * @param ignoreMerges a piece that is itself a token is emitted whole (llama.cpp does this for llama3)
    */
   constructor(
     private readonly tokens: readonly string[],
     merges: readonly string[],
     mergeable: (id: number) => boolean = () => true,
+    private readonly ignoreMerges = false,
   ) {
     for (let i = 0; i < tokens.length; i++) this.symbolIds.set(tokens[i]!, i);
     let nextId = tokens.length;
@@ -154,8 +156,11 @@ export class BytePairEncoder {
 
   private bpe(word: string): number[] {
     const n = word.length;
-    const whole = this.symbolIds.get(word);
-    if (n === 1) return this.finish(word, whole);
+    if (n === 1) return this.finish(word, this.symbolIds.get(word));
+    if (this.ignoreMerges) {
+      const id = this.lookup(word);
+      if (id !== undefined) return [id];
+    }
 
     const sym = new Int32Array(n);
     const start = new Int32Array(n);

@@ -1,5 +1,5 @@
 import { Tokenizer } from "./tokenizer.js";
-import { tokenizerDataFromGguf, type GgufMetadataSource } from "./gguf-data.js";
+import type { GgufMetadataSource } from "./gguf-data.js";
 
 export { Tokenizer } from "./tokenizer.js";
 export { StreamingDecoder, type TokenByteSource } from "./stream-decoder.js";
@@ -20,5 +20,5 @@ export { BYTE_TO_CHAR, byteEncode } from "./unicode.js";
 
 /** Build the tokenizer described by an open GGUF file's `tokenizer.*` metadata. */
 export function tokenizerFromGguf(file: GgufMetadataSource): Tokenizer {
-  return new Tokenizer(tokenizerDataFromGguf(file));
+  return Tokenizer.fromGguf(file);
 }

@@ -1,5 +1,6 @@
 // Byte-level BPE tokenizer with llama.cpp's encoding rules (special-token partition, pre-tokenizer, BPE).
 import { BytePairEncoder } from "./bpe.js";
+import { tokenizerDataFromGguf, type GgufMetadataSource } from "./gguf-data.js";
 import { getPreTokenizer, type PreTokenizer } from "./pretokenize.js";
 import { StreamingDecoder } from "./stream-decoder.js";
 import { TokenType, type DecodeOptions, type EncodeOptions, type TokenizerData } from "./types.js";
@@ -19,6 +20,9 @@ const EOG_TEXTS = new Set([
 ]);
 
 const EMPTY = new Uint8Array(0);
+
+// Pre-tokenizer types for which llama.cpp emits a piece that is a whole token without running BPE.
+const IGNORE_MERGES_PRE = new Set(["llama3", "llama-bpe"]);
 
 export class Tokenizer {
   readonly model: string;
@@ -78,10 +82,15 @@ export class Tokenizer {
     this.addEos = data.addEos;
     this.chatTemplate = data.chatTemplate;
     this.preTokenize = getPreTokenizer(data.pre);
-    this.bpe = new BytePairEncoder(data.tokens, data.merges, (id) => {
-      const t = this.types[id];
-      return t === TokenType.NORMAL || t === TokenType.BYTE;
-    });
+    this.bpe = new BytePairEncoder(
+      data.tokens,
+      data.merges,
+      (id) => {
+        const t = this.types[id];
+        return t === TokenType.NORMAL || t === TokenType.BYTE;
+      },
+      IGNORE_MERGES_PRE.has(data.pre),
+    );
 
     const specials: number[] = [];
     const eog = new Set<number>();
@@ -92,12 +101,19 @@ export class Tokenizer {
       }
       if (t === TokenType.CONTROL && EOG_TEXTS.has(this.tokens[i]!)) eog.add(i);
     }
-    specials.sort((a, b) => this.tokens[b]!.length - this.tokens[a]!.length || a - b);
+    // llama.cpp orders by byte length; ties keep id order.
+    const byteLen = new Map(specials.map((id) => [id, utf8Encode(this.tokens[id]!).length]));
+    specials.sort((a, b) => byteLen.get(b)! - byteLen.get(a)! || a - b);
     this.specialIds = specials;
     if (this.eosId !== undefined) eog.add(this.eosId);
     if (this.eotId !== undefined) eog.add(this.eotId);
     this.eogIds = eog;
     this.bytesCache = new Array(n);
+  }
+
+  /** Build the tokenizer described by an open GGUF file's `tokenizer.*` metadata. */
+  static fromGguf(file: GgufMetadataSource): Tokenizer {
+    return new Tokenizer(tokenizerDataFromGguf(file));
   }
 
   /** Text of a token exactly as stored in the vocabulary (byte chars for normal tokens). */

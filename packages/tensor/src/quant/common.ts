@@ -62,24 +62,3 @@ export type DequantFn = (src: Uint8Array, srcOff: number, nBlocks: number, dst: 
 /** Signature of one format's row quantizer: nBlocks blocks of x[xOff..], to dst[dstOff..]. */
 export type QuantFn = (x: Float32Array, xOff: number, nBlocks: number, dst: Uint8Array, dstOff: number) => void;
 
-const fmaF = new Float32Array(1);
-const fmaU = new Uint32Array(fmaF.buffer);
-
-/** float32 fused multiply-add (a·b + c rounded once), for float32 inputs a, b, c. */
-export function fmaf(a: number, b: number, c: number): number {
-  const p = a * b; // exact: 24-bit × 24-bit mantissas fit in a double
-  const s = p + c;
-  const bb = s - p;
-  const e = p - (s - bb) + (c - bb); // s + e == p + c exactly (TwoSum)
-  const r = fr(s);
-  if (e === 0 || !Number.isFinite(s)) return r;
-  const d = s - r;
-  if (d === 0) return r;
-  // s is off the float grid: only when it sits exactly on a midpoint can e change the rounding.
-  fmaF[0] = r;
-  const toward = (d > 0) === (r >= 0) ? 1 : -1; // step away from zero if d points away from zero
-  fmaU[0] = fmaU[0]! + toward;
-  const next = fmaF[0]!;
-  if (Math.abs(next - r) !== 2 * Math.abs(d)) return r;
-  return (e > 0) === (d > 0) ? next : r;
-}

@@ -73,6 +73,7 @@ export function quantizeRow(type: GgmlType, src: Float32Array, dst: Uint8Array):
 
 /** Decodes nElements of `type` from bytes into a new Float32Array. */
 export function dequantize(type: GgmlType, bytes: Uint8Array, nElements: number): Float32Array {
+  blocksOf("dequantize", type, nElements); // validate before allocating
   const out = new Float32Array(nElements);
   dequantizeRow(type, bytes, nElements, out, 0);
   return out;

@@ -1,8 +1,7 @@
 // Scale searches of ggml's K-quant reference quantizers (make_qx_quants, make_q3_quants, make_qkx2_quants),
 // replayed in float32 arithmetic and with the same loop order so ties and roundings come out identical.
 
-import { GROUP_MAX_EPS, fmaf, fr, nearestInt } from "./common.js";
-export const EXP = { fma: 0 };
+import { GROUP_MAX_EPS, fr, nearestInt } from "./common.js";
 
 const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
 
@@ -141,7 +140,7 @@ export function makeQkx2Quants(
     if (xi > max) max = xi;
     const w = weights[i]!;
     sumW = fr(sumW + w);
-    sumX = EXP.fma & 1 ? fmaf(w, xi, sumX) : fr(sumX + fr(w * xi));
+    sumX = fr(sumX + fr(w * xi));
   }
   if (min > 0) min = 0;
   if (max === min) {
@@ -149,24 +148,23 @@ export function makeQkx2Quants(
     out.min = -min;
     return 0;
   }
-  const range = fr(max - min);
-  let iscale = fr(nmax / range);
+  let iscale = fr(nmax / fr(max - min));
   let scale = fr(1 / iscale);
   let bestError = 0;
   for (let i = 0; i < n; i++) {
     const xi = x[xo + i]!;
     const l = clamp(nearestInt(fr(iscale * fr(xi - min))), 0, nmax);
     L[lo + i] = l;
-    let diff = EXP.fma & 2 ? fr(fmaf(scale, l, min) - xi) : fr(fr(fr(scale * l) + min) - xi);
+    let diff = fr(fr(fr(scale * l) + min) - xi);
     diff = useMad ? Math.abs(diff) : fr(diff * diff);
-    bestError = EXP.fma & 4 ? fmaf(weights[i]!, diff, bestError) : fr(bestError + fr(weights[i]! * diff));
+    bestError = fr(bestError + fr(weights[i]! * diff));
   }
   if (nstep < 1) {
     out.min = -min;
     return scale;
   }
   for (let is = 0; is <= nstep; is++) {
-    iscale = EXP.fma & 8 ? fr(fr(fmaf(rdelta, is, rmin) + nmax) / range) : fr(fr(fr(rmin + fr(rdelta * is)) + nmax) / range);
+    iscale = fr(fr(fr(rmin + fr(rdelta * is)) + nmax) / fr(max - min));
     let sumL = 0;
     let sumL2 = 0;
     let sumXL = 0;
@@ -177,22 +175,22 @@ export function makeQkx2Quants(
       const w = weights[i]!;
       const wl = fr(w * l);
       sumL = fr(sumL + wl);
-      sumL2 = EXP.fma & 16 ? fmaf(wl, l, sumL2) : fr(sumL2 + fr(wl * l));
-      sumXL = EXP.fma & 16 ? fmaf(wl, xi, sumXL) : fr(sumXL + fr(wl * xi));
+      sumL2 = fr(sumL2 + fr(wl * l));
+      sumXL = fr(sumXL + fr(wl * xi));
     }
-    const D = EXP.fma & 32 ? fmaf(sumW, sumL2, -fr(sumL * sumL)) : EXP.fma & 64 ? fmaf(-sumL, sumL, fr(sumW * sumL2)) : fr(fr(sumW * sumL2) - fr(sumL * sumL));
+    const D = fr(fr(sumW * sumL2) - fr(sumL * sumL));
     if (D > 0) {
-      let thisScale = EXP.fma & 32 ? fr(fmaf(sumW, sumXL, -fr(sumX * sumL)) / D) : EXP.fma & 64 ? fr(fmaf(-sumX, sumL, fr(sumW * sumXL)) / D) : fr(fr(fr(sumW * sumXL) - fr(sumX * sumL)) / D);
-      let thisMin = EXP.fma & 32 ? fr(fmaf(sumL2, sumX, -fr(sumL * sumXL)) / D) : EXP.fma & 64 ? fr(fmaf(-sumL, sumXL, fr(sumL2 * sumX)) / D) : fr(fr(fr(sumL2 * sumX) - fr(sumL * sumXL)) / D);
+      let thisScale = fr(fr(fr(sumW * sumXL) - fr(sumX * sumL)) / D);
+      let thisMin = fr(fr(fr(sumL2 * sumX) - fr(sumL * sumXL)) / D);
       if (thisMin > 0) {
         thisMin = 0;
         thisScale = fr(sumXL / sumL2);
       }
       let curError = 0;
       for (let i = 0; i < n; i++) {
-        let diff = EXP.fma & 2 ? fr(fmaf(thisScale, Laux[i]!, thisMin) - x[xo + i]!) : fr(fr(fr(thisScale * Laux[i]!) + thisMin) - x[xo + i]!);
+        let diff = fr(fr(fr(thisScale * Laux[i]!) + thisMin) - x[xo + i]!);
         diff = useMad ? Math.abs(diff) : fr(diff * diff);
-        curError = EXP.fma & 4 ? fmaf(weights[i]!, diff, curError) : fr(curError + fr(weights[i]! * diff));
+        curError = fr(curError + fr(weights[i]! * diff));
       }
       if (curError < bestError) {
         for (let i = 0; i < n; i++) L[lo + i] = Laux[i]!;

@@ -2,12 +2,12 @@
 // It is the oracle the other backends are checked against, so it favours obviousness over speed.
 import type { Backend, BackendBuffer, BackendFactory, DeviceInfo } from "../backend.js";
 import { registerBackend } from "../backend.js";
-import type { Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 import type { Graph } from "../graph.js";
 import { placeGraph, storageOf, type ArenaState } from "../alloc.js";
 import { VIEW_OPS } from "../ops/spec.js";
-import { readDense, writeDense } from "./dense.js";
-import { basicKernels, type RefKernel } from "./kernels-basic.js";
+import { readDense, writeDense, at, type Dense } from "./dense.js";
+import { basicKernels, forEach4, type RefKernel } from "./kernels-basic.js";
 import { mathKernels } from "./kernels-math.js";
 
 export const REF_KERNELS: Readonly<Record<string, RefKernel>> = { ...basicKernels, ...mathKernels };
@@ -74,11 +74,27 @@ export class ReferenceBackend implements Backend {
       const src = n.src.map((s) => { const { bytes, offset } = this.bytesOf(s); return readDense(s, bytes, offset); });
       const out = k(n, src);
       const { bytes, offset } = this.bytesOf(n);
-      writeDense(n, bytes, offset, out);
+      if (n.op === "SET_ROWS") writeSetRows(n, src, out, bytes, offset);
+      else writeDense(n, bytes, offset, out);
     }
   }
 
   dispose(): void { this.state.arena = null; }
+}
+
+/**
+ * SET_ROWS stores only the rows it targets: rewriting the whole destination would re-quantize untouched
+ * quantized rows, which is not always the identity.
+ */
+function writeSetRows(n: Tensor, src: Dense[], out: Float64Array, bytes: Uint8Array, offset: number): void {
+  const [, s, idx] = src;
+  const n0 = n.ne[0];
+  const row = new Tensor(n.type, [n0, 1, 1, 1], n.nb);
+  forEach4([1, s.ne[1], s.ne[2], s.ne[3]], (_i0, j, b2, b3) => {
+    const r = idx.v[at(idx.ne, j, b2 % idx.ne[1], b3 % idx.ne[2])];
+    const o = at(n.ne, 0, r, b2, b3);
+    writeDense(row, bytes, offset + r * n.nb[1] + b2 * n.nb[2] + b3 * n.nb[3], out.subarray(o, o + n0));
+  });
 }
 
 export const referenceBackendFactory: BackendFactory = {

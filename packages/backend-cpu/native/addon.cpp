@@ -1,0 +1,307 @@
+// Node-API surface of the CPU backend: buffers, file mappings, tensor copies and asynchronous graph runs.
+#include <napi.h>
+#include <fstream>
+#include <set>
+#include <thread>
+#include "buffers.h"
+#include "mm_iface.h"
+#include "threadpool.h"
+#include "validate.h"
+
+namespace ggts {
+namespace cpu {
+
+namespace {
+
+struct BufferHandle {
+  std::shared_ptr<NativeBuffer> buf;
+  int64_t adjusted = 0;  // bytes reported to V8 as external memory
+};
+
+struct Context {
+  std::unique_ptr<ThreadPool> pool;
+  uint8_t* wdata = nullptr;
+  size_t wcap = 0;
+  std::atomic<bool> busy{false};
+  explicit Context(int threads) : pool(new ThreadPool(threads)) {}
+  ~Context() { std::free(wdata); }
+  void reserve(size_t n) {
+    if (n <= wcap) return;
+    std::free(wdata);
+    wcap = (n + 4095) & ~size_t(4095);
+    wdata = (uint8_t*)std::aligned_alloc(64, wcap);
+    if (!wdata) { wcap = 0; throw std::runtime_error("cpu: cannot allocate " + std::to_string(n) + " bytes of scratch"); }
+  }
+};
+std::atomic<int64_t> g_contexts{0};
+
+struct ContextHandle { std::shared_ptr<Context> ctx; };
+
+BufferHandle* buffer_arg(const Napi::Value& v, const char* fn) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), std::string(fn) + ": expected a buffer handle");
+  auto* h = v.As<Napi::External<BufferHandle>>().Data();
+  if (!h || !h->buf) throw Napi::Error::New(v.Env(), std::string(fn) + ": buffer was freed");
+  return h;
+}
+
+Napi::Value wrap_buffer(Napi::Env env, std::shared_ptr<NativeBuffer> b) {
+  auto* h = new BufferHandle{std::move(b)};
+  if (!h->buf->map) {
+    h->adjusted = (int64_t)h->buf->size;
+    Napi::MemoryManagement::AdjustExternalMemory(env, h->adjusted);
+  }
+  return Napi::External<BufferHandle>::New(env, h, [](Napi::Env env, BufferHandle* p) {
+    if (p->adjusted) Napi::MemoryManagement::AdjustExternalMemory(env, -p->adjusted);
+    delete p;
+  });
+}
+
+uint64_t u64_arg(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || std::floor(d) != d)
+    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a non-negative integer");
+  return (uint64_t)d;
+}
+
+Napi::Value AllocBuffer(const Napi::CallbackInfo& info) {
+  const uint64_t size = u64_arg(info[0], "allocBuffer: size");
+  try { return wrap_buffer(info.Env(), alloc_buffer(size)); }
+  catch (const std::exception& e) { throw Napi::Error::New(info.Env(), e.what()); }
+}
+
+Napi::Value MapFile(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "mapFile: path must be a string");
+  const uint64_t off = u64_arg(info[1], "mapFile: offset"), size = u64_arg(info[2], "mapFile: size");
+  try { return wrap_buffer(info.Env(), map_file_region(info[0].As<Napi::String>().Utf8Value(), off, size)); }
+  catch (const std::exception& e) { throw Napi::Error::New(info.Env(), e.what()); }
+}
+
+Napi::Value FreeBuffer(const Napi::CallbackInfo& info) {
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "freeBuffer: expected a buffer handle");
+  auto* h = info[0].As<Napi::External<BufferHandle>>().Data();
+  if (h->buf) {
+    if (h->adjusted) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -h->adjusted);
+    h->adjusted = 0;
+    h->buf.reset();  // a running graph keeps its own reference until it finishes
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value SetBytes(const Napi::CallbackInfo& info) {
+  auto* h = buffer_arg(info[0], "setTensor");
+  const uint64_t off = u64_arg(info[1], "setTensor: offset");
+  if (!info[2].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "setTensor: data must be a typed array");
+  auto ta = info[2].As<Napi::TypedArray>();
+  const size_t n = ta.ByteLength();
+  if (h->buf->readonly) throw Napi::Error::New(info.Env(), "setTensor: buffer is a read-only file mapping");
+  if (off > h->buf->size || n > h->buf->size - off)
+    throw Napi::RangeError::New(info.Env(), "setTensor: " + std::to_string(n) + " bytes at offset " + std::to_string(off) +
+                                                " exceed the buffer's " + std::to_string(h->buf->size) + " bytes");
+  const uint8_t* src = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  std::memcpy(h->buf->data + off, src, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value GetBytes(const Napi::CallbackInfo& info) {
+  auto* h = buffer_arg(info[0], "getTensor");
+  const uint64_t off = u64_arg(info[1], "getTensor: offset"), n = u64_arg(info[2], "getTensor: size");
+  if (off > h->buf->size || n > h->buf->size - off)
+    throw Napi::RangeError::New(info.Env(), "getTensor: range [" + std::to_string(off) + ", " + std::to_string(off + n) +
+                                                ") outside the buffer's " + std::to_string(h->buf->size) + " bytes");
+  auto out = Napi::Uint8Array::New(info.Env(), n);
+  std::memcpy(out.Data(), h->buf->data + off, n);
+  return out;
+}
+
+Napi::Value BufferSize(const Napi::CallbackInfo& info) {
+  auto* h = buffer_arg(info[0], "bufferSize");
+  return Napi::Number::New(info.Env(), (double)h->buf->size);
+}
+
+Napi::Value CreateContext(const Napi::CallbackInfo& info) {
+  const uint64_t threads = u64_arg(info[0], "createContext: threads");
+  if (threads < 1 || threads > 512) throw Napi::RangeError::New(info.Env(), "createContext: threads must be in 1..512");
+  auto* h = new ContextHandle{std::make_shared<Context>((int)threads)};
+  g_contexts++;
+  return Napi::External<ContextHandle>::New(info.Env(), h, [](Napi::Env, ContextHandle* p) { delete p; g_contexts--; });
+}
+
+ContextHandle* context_arg(const Napi::Value& v) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a context handle");
+  auto* h = v.As<Napi::External<ContextHandle>>().Data();
+  if (!h->ctx) throw Napi::Error::New(v.Env(), "cpu: backend was disposed");
+  return h;
+}
+
+Napi::Value DestroyContext(const Napi::CallbackInfo& info) {
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "destroyContext: expected a context handle");
+  info[0].As<Napi::External<ContextHandle>>().Data()->ctx.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Error graph_error(Napi::Env env, const std::string& msg, int record) {
+  auto e = Napi::Error::New(env, msg);
+  if (record >= 0) e.Value().Set("record", Napi::Number::New(env, record));
+  return e;
+}
+
+struct Job {
+  CompiledGraph graph;
+  Context* ctx;
+  RunError err;
+};
+
+void run_job(int ith, int nth, void* arg) {
+  Job* job = static_cast<Job*>(arg);
+  KernelCtx kc{ith, nth, job->ctx->wdata, 0, ThreadPool::barrier_thunk, job->ctx->pool.get()};
+  for (const Node& n : job->graph.nodes) {
+    kc.wsize = n.wsize;
+    n.fn(kc, n);
+    kc.barrier();
+    if (job->err.failed_by(n.record)) return;
+  }
+}
+
+class ComputeWorker : public Napi::AsyncWorker {
+ public:
+  ComputeWorker(Napi::Env env, std::shared_ptr<Context> ctx, std::vector<std::shared_ptr<NativeBuffer>> bufs,
+                std::unique_ptr<Job> job)
+      : Napi::AsyncWorker(env, "ggts-cpu-compute"), deferred_(Napi::Promise::Deferred::New(env)),
+        ctx_(std::move(ctx)), bufs_(std::move(bufs)), job_(std::move(job)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      ctx_->reserve(job_->graph.wsize + 64);
+      job_->ctx = ctx_.get();
+      for (auto& n : job_->graph.nodes) n.err = &job_->err;
+      ctx_->pool->run(run_job, job_.get());
+    } catch (const std::exception& e) {
+      job_->err.set(-2, e.what());
+    }
+  }
+  void OnOK() override {
+    ctx_->busy.store(false);
+    Napi::Env env = Env();
+    const int rec = job_->err.record.load();
+    if (rec == -1) { deferred_.Resolve(env.Undefined()); return; }
+    std::string msg = job_->err.message;
+    if (rec >= 0) msg = "cpu: record " + std::to_string(rec) + ": " + msg;
+    deferred_.Reject(graph_error(env, msg, rec).Value());
+  }
+  void OnError(const Napi::Error& e) override {
+    ctx_->busy.store(false);
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<Context> ctx_;
+  std::vector<std::shared_ptr<NativeBuffer>> bufs_;  // kept alive while the graph runs
+  std::unique_ptr<Job> job_;
+};
+
+// compute(ctx, records: Float64Array, count, buffers: handle[]) → Promise<void>. Validation errors throw
+// synchronously with a `record` property.
+Napi::Value Compute(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* ch = context_arg(info[0]);
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(env, "compute: records must be a Float64Array");
+  auto recs = info[1].As<Napi::Float64Array>();
+  const uint64_t count = u64_arg(info[2], "compute: count");
+  if (count > recs.ElementLength() / REC)
+    throw Napi::RangeError::New(env, "compute: count " + std::to_string(count) + " exceeds the records given");
+  if (!info[3].IsArray()) throw Napi::TypeError::New(env, "compute: buffers must be an array");
+  auto arr = info[3].As<Napi::Array>();
+  std::vector<std::shared_ptr<NativeBuffer>> bufs;
+  std::vector<BufferView> views;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    auto* h = buffer_arg(arr.Get(i), "compute");
+    bufs.push_back(h->buf);
+    views.push_back({h->buf->data, h->buf->size, h->buf->readonly});
+  }
+  auto& ctx = ch->ctx;
+  auto job = std::make_unique<Job>();
+  try {
+    job->graph = compile_graph(recs.Data(), count, views, ctx->pool->size(), &job->err);
+  } catch (const GraphError& e) {
+    throw graph_error(env, e.what(), e.record);
+  }
+  bool expected = false;
+  if (!ctx->busy.compare_exchange_strong(expected, true))
+    throw Napi::Error::New(env, "cpu: compute called while another graph is running on this backend");
+  auto* w = new ComputeWorker(env, ctx, std::move(bufs), std::move(job));
+  auto p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+int physical_cores() {
+  std::ifstream f("/proc/cpuinfo");
+  std::set<std::pair<int, int>> cores;
+  std::string line;
+  int phys = 0;
+  while (std::getline(f, line)) {
+    auto val = [&] { return std::atoi(line.substr(line.find(':') + 1).c_str()); };
+    if (line.rfind("physical id", 0) == 0) phys = val();
+    else if (line.rfind("core id", 0) == 0) cores.insert({phys, val()});
+  }
+  return (int)cores.size();
+}
+
+Napi::Value PhysicalCores(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), physical_cores()); }
+
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  const AllocStats s = alloc_stats();
+  auto o = Napi::Object::New(info.Env());
+  o.Set("buffers", Napi::Number::New(info.Env(), (double)s.buffers));
+  o.Set("bytes", Napi::Number::New(info.Env(), (double)s.bytes));
+  o.Set("mappings", Napi::Number::New(info.Env(), (double)s.mappings));
+  o.Set("mappedBytes", Napi::Number::New(info.Env(), (double)s.mapped_bytes));
+  o.Set("contexts", Napi::Number::New(info.Env(), (double)g_contexts.load()));
+  return o;
+}
+
+Napi::Value MulMatSupports(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), mul_mat_supports((int32_t)u64_arg(info[0], "type")));
+}
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+  o.Set("avx2", Napi::Boolean::New(info.Env(), __builtin_cpu_supports("avx2") != 0));
+  o.Set("fma", Napi::Boolean::New(info.Env(), __builtin_cpu_supports("fma") != 0));
+  o.Set("avx512f", Napi::Boolean::New(info.Env(), __builtin_cpu_supports("avx512f") != 0));
+#ifdef GGTS_BLAS
+  o.Set("blas", Napi::Boolean::New(info.Env(), true));
+#else
+  o.Set("blas", Napi::Boolean::New(info.Env(), false));
+#endif
+  return o;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("allocBuffer", Napi::Function::New(env, AllocBuffer));
+  exports.Set("mapFile", Napi::Function::New(env, MapFile));
+  exports.Set("freeBuffer", Napi::Function::New(env, FreeBuffer));
+  exports.Set("setBytes", Napi::Function::New(env, SetBytes));
+  exports.Set("getBytes", Napi::Function::New(env, GetBytes));
+  exports.Set("bufferSize", Napi::Function::New(env, BufferSize));
+  exports.Set("createContext", Napi::Function::New(env, CreateContext));
+  exports.Set("destroyContext", Napi::Function::New(env, DestroyContext));
+  exports.Set("compute", Napi::Function::New(env, Compute));
+  exports.Set("physicalCores", Napi::Function::New(env, PhysicalCores));
+  exports.Set("stats", Napi::Function::New(env, Stats));
+  exports.Set("mulMatSupports", Napi::Function::New(env, MulMatSupports));
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
+  return exports;
+}
+
+}  // namespace cpu
+}  // namespace ggts
+
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) { return ggts::cpu::Init(env, exports); }
+NODE_API_MODULE(ggts_cpu, InitAll)

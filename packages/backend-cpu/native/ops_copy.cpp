@@ -1,0 +1,182 @@
+// Data movement: CPY CONT DUP CONCAT PAD SET REPEAT GET_ROWS SET_ROWS.
+#include <algorithm>
+#include "ops.h"
+
+namespace ggts {
+namespace cpu {
+
+namespace {
+
+bool same_ne(const TensorDesc& a, const TensorDesc& b) {
+  return a.ne[0] == b.ne[0] && a.ne[1] == b.ne[1] && a.ne[2] == b.ne[2] && a.ne[3] == b.ne[3];
+}
+
+// Copies elementwise in logical order; shapes may differ (same element count), types may differ.
+void k_cpy(const KernelCtx& ctx, const Node& n) {
+  const TensorDesc& s = n.src[0];
+  const TensorDesc& d = n.dst;
+  const int64_t ts = type_size(d.type);
+  int64_t r0, r1; split(nrows(d), ctx.ith, ctx.nth, r0, r1);
+  if (same_ne(s, d)) {
+    const bool plain_same = s.type == d.type && block_size(d.type) == 1;
+    const bool quant_same = s.type == d.type && block_size(d.type) > 1;
+    float* buf = thread_scratch(ctx, d.ne[0]);
+    for (int64_t r = r0; r < r1; r++) {
+      int64_t i1, i2, i3; unravel_row(d, r, i1, i2, i3);
+      const uint8_t* sp = row(s, i1, i2, i3);
+      uint8_t* dp = row(d, i1, i2, i3);
+      if (quant_same) std::memmove(dp, sp, d.ne[0] / block_size(d.type) * ts);
+      else if (plain_same) {
+        if (s.nb[0] == ts && d.nb[0] == ts) std::memmove(dp, sp, d.ne[0] * ts);
+        else for (int64_t i = 0; i < d.ne[0]; i++) std::memcpy(dp + i * d.nb[0], sp + i * s.nb[0], ts);
+      } else {
+        read_row_f32(s, sp, buf);
+        write_row_f32(d, dp, buf);
+      }
+    }
+    return;
+  }
+  // Reshaping copy: walk the flat index of each destination row through the source's shape.
+  const bool plain_same = s.type == d.type && block_size(d.type) == 1;
+  float* dbuf = thread_scratch(ctx, d.ne[0] + s.ne[0]);
+  float* sbuf = dbuf + d.ne[0];
+  int64_t cached = -1;
+  const int64_t sq = is_quantized(s.type) ? 1 : 0;
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t i1, i2, i3; unravel_row(d, r, i1, i2, i3);
+    uint8_t* dp = row(d, i1, i2, i3);
+    int64_t f = r * d.ne[0];
+    int64_t j0 = f % s.ne[0], srow = f / s.ne[0];
+    for (int64_t i = 0; i < d.ne[0]; i++) {
+      int64_t a1, a2, a3; unravel_row(s, srow, a1, a2, a3);
+      if (plain_same) {
+        std::memcpy(dp + i * d.nb[0], at(s, j0, a1, a2, a3), ts);
+      } else if (sq) {
+        if (cached != srow) { read_row_f32(s, row(s, a1, a2, a3), sbuf); cached = srow; }
+        dbuf[i] = sbuf[j0];
+      } else {
+        dbuf[i] = load_elem(s.type, at(s, j0, a1, a2, a3));
+      }
+      if (++j0 == s.ne[0]) { j0 = 0; srow++; }
+    }
+    if (!plain_same) write_row_f32(d, dp, dbuf);
+  }
+}
+
+void k_concat(const KernelCtx& ctx, const Node& n) {
+  const TensorDesc &a = n.src[0], &b = n.src[1], &d = n.dst;
+  const int dim = (int)n.p[0];
+  const int64_t ts = type_size(d.type);
+  int64_t r0, r1; split(nrows(d), ctx.ith, ctx.nth, r0, r1);
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t i[4]; unravel_row(d, r, i[1], i[2], i[3]);
+    uint8_t* dp = row(d, i[1], i[2], i[3]);
+    for (int64_t i0 = 0; i0 < d.ne[0]; i0++) {
+      int64_t j[4] = {i0, i[1], i[2], i[3]};
+      const TensorDesc* s = &a;
+      if (j[dim] >= a.ne[dim]) { j[dim] -= a.ne[dim]; s = &b; }
+      std::memcpy(dp + i0 * ts, at(*s, j[0], j[1], j[2], j[3]), ts);
+    }
+  }
+}
+
+void k_pad(const KernelCtx& ctx, const Node& n) {
+  const TensorDesc &a = n.src[0], &d = n.dst;
+  const int64_t lp[4] = {(int64_t)n.p[0], (int64_t)n.p[2], (int64_t)n.p[4], (int64_t)n.p[6]};
+  int64_t r0, r1; split(nrows(d), ctx.ith, ctx.nth, r0, r1);
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t i1, i2, i3; unravel_row(d, r, i1, i2, i3);
+    float* dp = (float*)row(d, i1, i2, i3);
+    const int64_t j1 = i1 - lp[1], j2 = i2 - lp[2], j3 = i3 - lp[3];
+    const bool inside = j1 >= 0 && j1 < a.ne[1] && j2 >= 0 && j2 < a.ne[2] && j3 >= 0 && j3 < a.ne[3];
+    for (int64_t i0 = 0; i0 < d.ne[0]; i0++) {
+      const int64_t j0 = i0 - lp[0];
+      dp[i0] = inside && j0 >= 0 && j0 < a.ne[0] ? load_elem(T_F32, at(a, j0, j1, j2, j3)) : 0.f;
+    }
+  }
+}
+
+void k_set(const KernelCtx& ctx, const Node& n) {
+  const TensorDesc &a = n.src[0], &b = n.src[1], &d = n.dst;
+  const int64_t bytes = nelements(d) * 4;
+  if (d.data != a.data) {
+    int64_t c0, c1; split(bytes / 64 + 1, ctx.ith, ctx.nth, c0, c1);
+    c0 = std::min(bytes, c0 * 64); c1 = std::min(bytes, c1 * 64);
+    if (c1 > c0) std::memmove(d.data + c0, a.data + c0, c1 - c0);
+  }
+  ctx.barrier();
+  const int64_t nb1 = (int64_t)n.p[0], nb2 = (int64_t)n.p[1], nb3 = (int64_t)n.p[2], off = (int64_t)n.p[3];
+  int64_t r0, r1; split(nrows(b), ctx.ith, ctx.nth, r0, r1);
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t i1, i2, i3; unravel_row(b, r, i1, i2, i3);
+    uint8_t* dp = d.data + off + i1 * nb1 + i2 * nb2 + i3 * nb3;
+    for (int64_t i0 = 0; i0 < b.ne[0]; i0++) std::memcpy(dp + i0 * 4, at(b, i0, i1, i2, i3), 4);
+  }
+}
+
+void k_repeat(const KernelCtx& ctx, const Node& n) {
+  const TensorDesc &a = n.src[0], &d = n.dst;
+  const int64_t ts = type_size(d.type);
+  int64_t r0, r1; split(nrows(d), ctx.ith, ctx.nth, r0, r1);
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t i1, i2, i3; unravel_row(d, r, i1, i2, i3);
+    uint8_t* dp = row(d, i1, i2, i3);
+    const uint8_t* sp = row(a, i1 % a.ne[1], i2 % a.ne[2], i3 % a.ne[3]);
+    for (int64_t i0 = 0; i0 < d.ne[0]; i0++) std::memcpy(dp + i0 * ts, sp + (i0 % a.ne[0]) * a.nb[0], ts);
+  }
+}
+
+void k_get_rows(const KernelCtx& ctx, const Node& n) {
+  const TensorDesc &a = n.src[0], &idx = n.src[1], &d = n.dst;
+  int64_t r0, r1; split(nrows(d), ctx.ith, ctx.nth, r0, r1);
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t j, b2, b3; unravel_row(d, r, j, b2, b3);
+    int32_t ri; std::memcpy(&ri, at(idx, j, b2, b3, 0), 4);
+    if (ri < 0 || ri >= a.ne[1]) {
+      n.fail("GET_ROWS: index " + std::to_string(ri) + " out of range [0, " + std::to_string(a.ne[1]) + ")");
+      return;
+    }
+    const uint8_t* sp = row(a, ri, b2, b3);
+    uint8_t* dp = row(d, j, b2, b3);
+    if (a.type == T_I32) for (int64_t i = 0; i < d.ne[0]; i++) std::memcpy(dp + 4 * i, sp + i * a.nb[0], 4);
+    else read_row_f32(a, sp, (float*)dp);
+  }
+}
+
+void k_set_rows(const KernelCtx& ctx, const Node& n) {
+  const TensorDesc &d = n.dst, &s = n.src[1], &idx = n.src[2];
+  float* buf = thread_scratch(ctx, s.ne[0]);
+  int64_t r0, r1; split(nrows(s), ctx.ith, ctx.nth, r0, r1);
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t j, b2, b3; unravel_row(s, r, j, b2, b3);
+    const uint8_t* ip = at(idx, j, b2 % idx.ne[1], b3 % idx.ne[2], 0);
+    int64_t ri;
+    if (idx.type == T_I32) { int32_t v; std::memcpy(&v, ip, 4); ri = v; } else std::memcpy(&ri, ip, 8);
+    if (ri < 0 || ri >= d.ne[1]) {
+      n.fail("SET_ROWS: index " + std::to_string(ri) + " out of range [0, " + std::to_string(d.ne[1]) + ")");
+      return;
+    }
+    read_row_f32(s, row(s, j, b2, b3), buf);
+    write_row_f32(d, row(d, ri, b2, b3), buf);
+  }
+}
+
+}  // namespace
+
+KernelFn kernel_copy(Node& n, int nth) {
+  switch (n.op) {
+    case OP_CPY: case OP_CONT: case OP_DUP:
+      n.wsize = scratch_bytes(n.dst.ne[0] + n.src[0].ne[0], nth);
+      return k_cpy;
+    case OP_CONCAT: return k_concat;
+    case OP_PAD: return k_pad;
+    case OP_SET: return k_set;
+    case OP_REPEAT: return k_repeat;
+    case OP_GET_ROWS: return k_get_rows;
+    case OP_SET_ROWS: n.wsize = scratch_bytes(n.src[1].ne[0], nth); return k_set_rows;
+    default: return nullptr;
+  }
+}
+
+}  // namespace cpu
+}  // namespace ggts

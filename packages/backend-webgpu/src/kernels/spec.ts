@@ -1,0 +1,42 @@
+// What a kernel builder hands the executor: WGSL parts, launch size, uniform parameters, bound sources.
+import type { Tensor } from "@ggts/tensor";
+
+export interface KernelSpec {
+  /** Identifies the shader text given the slot types (the executor appends types and binding layout). */
+  key: string;
+  wg: number;
+  helpers?: string;
+  body: string;
+  /** Invocations (rounded up to whole workgroups); ignored when groups is set. */
+  threads?: number;
+  /** Exact number of workgroups (one per row for workgroup-reduction kernels). */
+  groups?: number;
+  /** f32 parameters, read with pf(i). */
+  params?: number[];
+  /** u32 parameters, read with pu(i), i < ROW_LO. */
+  ints?: number[];
+  /** Indices of node.src that the shader reads (slot 1+i, accessor suffix s<i>). */
+  bind: number[];
+  /** The kernel checks pu(ROW_LO) <= flat row of src0 < pu(ROW_HI), so src0 may be bound in row ranges. */
+  rowChunked?: boolean;
+}
+
+export const ROW_LO = 22;
+export const ROW_HI = 23;
+
+/** Device facts a builder may use to pick a kernel variant. */
+export interface BuildContext {
+  /** Matrix-vector products: one workgroup per output with lanes along K (GPUs), or one thread per row
+   *  (software rasterizers like llvmpipe, where workgroup barriers are expensive). */
+  matvec: "workgroup" | "rows";
+}
+export const DEFAULT_CONTEXT: BuildContext = { matvec: "workgroup" };
+
+export type KernelBuilder = (n: Tensor, ctx?: BuildContext) => KernelSpec | KernelSpec[] | null;
+
+
+/** Guard for one-thread-per-element kernels. */
+export const guard = (total: string) => `  if (gid >= ${total}) { return; }\n`;
+
+/** Total element count of a slot's ne, as WGSL. */
+export const count = (slot: string) => `(ne_${slot}().x * ne_${slot}().y * ne_${slot}().z * ne_${slot}().w)`;

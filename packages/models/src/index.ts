@@ -1,0 +1,11 @@
+export { loadModel, Model, Session, type LoadOptions, type LoadProgress, type EvaluateOptions, type SessionState } from "./model.js";
+export { readHParams, SUPPORTED_ARCHS, type Arch, type HParams, type KimiHParams, type Qwen3NextHParams } from "./hparams.js";
+export { SequenceMemory, KV_TYPES, type KvType, type LayerMemorySpec, type MemorySnapshot } from "./memory.js";
+export type { ArchGraph } from "./arch.js";
+export { UBatch, type DeltaNetMode, type GraphOptions } from "./ubatch.js";
+export { KimiLinearGraph } from "./kimi-linear.js";
+export { Qwen3NextGraph } from "./qwen3next.js";
+export * from "./tokenizer/index.js";
+export * from "./chat.js";
+export * from "./sampling.js";
+export * from "./generate.js";
