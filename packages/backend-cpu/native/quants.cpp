@@ -1,6 +1,10 @@
-// Row dequantization (bit-identical to ggml's to_float) and ggml's reference quantizers.
+// Row dequantization, bit-identical to ggml's to_float, and the block-size tables.
 // ggml computes these without fused multiply-add; contraction would change the last bit of `q·d + m`.
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off")
+#endif
 #include "quants.h"
 
 #include <algorithm>
@@ -63,7 +67,7 @@ inline void store32(__m256i q, float d0, float m0, float d1, float m1, float* y)
   _mm256_storeu_ps(y + 16, _mm256_sub_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), vd1), vm1));
   _mm256_storeu_ps(y + 24, _mm256_sub_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), vd1), vm1));
 }
-// Same without the offset (x·d only; −0 never arises differently since m = 0 is not subtracted).
+// Same for formats without an offset (x = q·d, one rounding).
 inline void store32_scaled(__m256i q, float d0, float d1, float* y) {
   const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
   const __m256 vd0 = _mm256_set1_ps(d0), vd1 = _mm256_set1_ps(d1);
@@ -112,10 +116,14 @@ void deq_q4_0(const BlockQ4_0* x, float* y, int64_t nb) {
 void deq_q4_1(const BlockQ4_1* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; i++, y += 32) {
     const float d = h2f(x[i].d), m = h2f(x[i].m);
+#if GGTS_MM_AVX2
+    store32(nibbles_32(x[i].qs), d, -m, d, -m, y);  // q·d − (−m) is exactly q·d + m
+#else
     for (int j = 0; j < 16; j++) {
       y[j] = (float)(x[i].qs[j] & 15) * d + m;
       y[j + 16] = (float)(x[i].qs[j] >> 4) * d + m;
     }
+#endif
   }
 }
 
@@ -143,6 +151,11 @@ void deq_q5_1(const BlockQ5_1* x, float* y, int64_t nb) {
     const float d = h2f(x[i].d), m = h2f(x[i].m);
     uint32_t qh;
     std::memcpy(&qh, x[i].qh, 4);
+#if GGTS_MM_AVX2
+    const __m256i hi = _mm256_and_si256(bits_to_bytes_32(qh), _mm256_set1_epi8(0x10));
+    store32(_mm256_or_si256(nibbles_32(x[i].qs), hi), d, -m, d, -m, y);
+    continue;
+#endif
     for (int j = 0; j < 16; j++) {
       const int x0 = (x[i].qs[j] & 15) | (((qh >> j) << 4) & 0x10);
       const int x1 = (x[i].qs[j] >> 4) | ((qh >> (j + 12)) & 0x10);
@@ -165,8 +178,15 @@ void deq_q8(const B* x, float* y, int64_t nb) {
 }
 
 void deq_iq4_nl(const BlockIQ4NL* x, float* y, int64_t nb) {
+#if GGTS_MM_AVX2
+  const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)kvalues_iq4nl));
+#endif
   for (int64_t i = 0; i < nb; i++, y += 32) {
     const float d = h2f(x[i].d);
+#if GGTS_MM_AVX2
+    store32_scaled(_mm256_shuffle_epi8(table, nibbles_32(x[i].qs)), d, d, y);
+    continue;
+#endif
     for (int j = 0; j < 16; j++) {
       y[j] = d * (float)kvalues_iq4nl[x[i].qs[j] & 15];
       y[j + 16] = d * (float)kvalues_iq4nl[x[i].qs[j] >> 4];
@@ -181,6 +201,15 @@ void deq_q2_K(const BlockQ2_K* x, float* y, int64_t nb) {
     int is = 0;
     for (int n = 0; n < QKK; n += 128) {
       int shift = 0;
+#if GGTS_MM_AVX2
+      const __m256i bits = _mm256_loadu_si256((const __m256i*)q);
+      for (int j = 0; j < 4; j++, is += 2, y += 32) {
+        const uint8_t s0 = x[i].scales[is], s1 = x[i].scales[is + 1];
+        const __m256i qv = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * j), _mm256_set1_epi8(3));
+        store32(qv, d * (float)(s0 & 15), dmin * (float)(s0 >> 4), d * (float)(s1 & 15), dmin * (float)(s1 >> 4), y);
+      }
+      (void)shift;
+#else
       for (int j = 0; j < 4; j++) {
         for (int half = 0; half < 2; half++) {
           const uint8_t sc = x[i].scales[is++];
@@ -189,6 +218,7 @@ void deq_q2_K(const BlockQ2_K* x, float* y, int64_t nb) {
         }
         shift += 2;
       }
+#endif
       q += 32;
     }
   }
@@ -214,6 +244,20 @@ void deq_q3_K(const BlockQ3_K* x, float* y, int64_t nb) {
     int is = 0;
     for (int n = 0; n < QKK; n += 128) {
       int shift = 0;
+#if GGTS_MM_AVX2
+      const __m256i bits = _mm256_loadu_si256((const __m256i*)q);
+      const __m256i hbits = _mm256_loadu_si256((const __m256i*)hm);
+      for (int j = 0; j < 4; j++, is += 2, y += 32, m <<= 1) {
+        const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * j), _mm256_set1_epi8(3));
+        // −4 where the hmask bit is clear
+        const __m256i hb = _mm256_cmpeq_epi8(_mm256_and_si256(hbits, _mm256_set1_epi8((char)m)), _mm256_setzero_si256());
+        const __m256i qv = _mm256_sub_epi8(lo, _mm256_and_si256(hb, _mm256_set1_epi8(4)));
+        store32_scaled(qv, d_all * (float)sc[is], d_all * (float)sc[is + 1], y);
+      }
+      (void)shift;
+      q += 32;
+      continue;
+#endif
       for (int j = 0; j < 4; j++) {
         for (int half = 0; half < 2; half++) {
           const float dl = d_all * (float)sc[is++];
@@ -342,289 +386,20 @@ void deq_iq4_xs(const BlockIQ4XS* x, float* y, int64_t nb) {
     for (int ib = 0; ib < 8; ib++, qs += 16, y += 32) {
       const int ls = ((x[i].scales_l[ib / 2] >> (4 * (ib % 2))) & 15) | (((x[i].scales_h >> (2 * ib)) & 3) << 4);
       const float dl = d * (float)(ls - 32);
+#if GGTS_MM_AVX2
+      const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)kvalues_iq4nl));
+      store32_scaled(_mm256_shuffle_epi8(table, nibbles_32(qs)), dl, dl, y);
+#else
       for (int j = 0; j < 16; j++) {
         y[j] = dl * (float)kvalues_iq4nl[qs[j] & 15];
         y[j + 16] = dl * (float)kvalues_iq4nl[qs[j] >> 4];
       }
-    }
-  }
-}
-
-// ---------------------------------------------------------------- reference quantizers
-
-void q_f16(const float* x, uint16_t* y, int64_t n) {
-  int64_t i = 0;
-#if GGTS_MM_AVX2
-  for (; i + 8 <= n; i += 8)
-    _mm_storeu_si128((__m128i*)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
 #endif
-  for (; i < n; i++) y[i] = float_to_half(x[i]);
-}
-
-void q_bf16(const float* x, uint16_t* y, int64_t n) {
-  for (int64_t i = 0; i < n; i++) y[i] = float_to_bf16(x[i]);
-}
-
-// Largest |x| and the signed value holding it (first one wins on ties, like ggml).
-inline void absmax(const float* x, int n, float* amax, float* max) {
-  float a = 0, m = 0;
-  for (int j = 0; j < n; j++) {
-    const float v = std::fabs(x[j]);
-    if (a < v) { a = v; m = x[j]; }
-  }
-  *amax = a;
-  *max = m;
-}
-
-inline void minmax(const float* x, int n, float* mn, float* mx) {
-  float lo = FLT_MAX, hi = -FLT_MAX;
-  for (int j = 0; j < n; j++) {
-    if (x[j] < lo) lo = x[j];
-    if (x[j] > hi) hi = x[j];
-  }
-  *mn = lo;
-  *mx = hi;
-}
-
-void q_q4_0(const float* x, BlockQ4_0* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; i++, x += 32) {
-    float amax, max;
-    absmax(x, 32, &amax, &max);
-    const float d = max / -8;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = float_to_half(d);
-    for (int j = 0; j < 16; j++) {
-      const int xi0 = std::min(15, (int)(int8_t)(x[j] * id + 8.5f));
-      const int xi1 = std::min(15, (int)(int8_t)(x[16 + j] * id + 8.5f));
-      y[i].qs[j] = (uint8_t)(xi0 | (xi1 << 4));
     }
   }
-}
-
-void q_q4_1(const float* x, BlockQ4_1* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; i++, x += 32) {
-    float mn, mx;
-    minmax(x, 32, &mn, &mx);
-    const float d = (mx - mn) / 15;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = float_to_half(d);
-    y[i].m = float_to_half(mn);
-    for (int j = 0; j < 16; j++) {
-      const int xi0 = std::min(15, (int)(int8_t)((x[j] - mn) * id + 0.5f));
-      const int xi1 = std::min(15, (int)(int8_t)((x[16 + j] - mn) * id + 0.5f));
-      y[i].qs[j] = (uint8_t)(xi0 | (xi1 << 4));
-    }
-  }
-}
-
-void q_q5_0(const float* x, BlockQ5_0* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; i++, x += 32) {
-    float amax, max;
-    absmax(x, 32, &amax, &max);
-    const float d = max / -16;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = float_to_half(d);
-    uint32_t qh = 0;
-    for (int j = 0; j < 16; j++) {
-      const uint32_t xi0 = (uint32_t)std::min(31, (int)(int8_t)(x[j] * id + 16.5f));
-      const uint32_t xi1 = (uint32_t)std::min(31, (int)(int8_t)(x[16 + j] * id + 16.5f));
-      y[i].qs[j] = (uint8_t)((xi0 & 15) | ((xi1 & 15) << 4));
-      qh |= ((xi0 & 0x10u) >> 4) << j;
-      qh |= ((xi1 & 0x10u) >> 4) << (j + 16);
-    }
-    std::memcpy(y[i].qh, &qh, 4);
-  }
-}
-
-void q_q5_1(const float* x, BlockQ5_1* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; i++, x += 32) {
-    float mn, mx;
-    minmax(x, 32, &mn, &mx);
-    const float d = (mx - mn) / 31;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = float_to_half(d);
-    y[i].m = float_to_half(mn);
-    uint32_t qh = 0;
-    for (int j = 0; j < 16; j++) {
-      const uint32_t xi0 = (uint8_t)((x[j] - mn) * id + 0.5f);
-      const uint32_t xi1 = (uint8_t)((x[16 + j] - mn) * id + 0.5f);
-      y[i].qs[j] = (uint8_t)((xi0 & 15) | ((xi1 & 15) << 4));
-      qh |= ((xi0 & 0x10u) >> 4) << j;
-      qh |= ((xi1 & 0x10u) >> 4) << (j + 16);
-    }
-    std::memcpy(y[i].qh, &qh, 4);
-  }
-}
-
-void q_q8_0(const float* x, BlockQ8_0* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; i++, x += 32) {
-    float amax = 0;
-    for (int j = 0; j < 32; j++) amax = std::max(amax, std::fabs(x[j]));
-    const float d = amax / 127;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = float_to_half(d);
-    for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)std::roundf(x[j] * id);
-  }
-}
-
-inline int best_index_int8(int n, const int8_t* val, float x) {
-  if (x <= val[0]) return 0;
-  if (x >= val[n - 1]) return n - 1;
-  int ml = 0, mu = n - 1;
-  while (mu - ml > 1) {
-    const int mav = (ml + mu) / 2;
-    if (x < val[mav]) mu = mav; else ml = mav;
-  }
-  return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
-}
-
-// ggml's quantize_row_iq4_nl_impl for one 32-block without importance weights (weights = x², 7 scale tries).
-void q_iq4_nl_block(const float* x, BlockIQ4NL* y) {
-  constexpr int ntry = 7;
-  const int8_t* values = kvalues_iq4nl;
-  float weight[32];
-  uint8_t L[32];
-  std::memset(y->qs, 0, 16);
-  y->d = float_to_half(0.f);
-  for (int j = 0; j < 32; j++) weight[j] = x[j] * x[j];
-  float amax = 0, max = 0;
-  for (int j = 0; j < 32; j++) {
-    const float ax = std::fabs(x[j]);
-    if (ax > amax) { amax = ax; max = x[j]; }
-  }
-  float scale = 0;
-  if (amax >= 1e-15f) {
-    float d = -max / values[0];
-    float id = 1 / d;
-    float sumqx = 0, sumq2 = 0;
-    for (int j = 0; j < 32; j++) {
-      const int l = best_index_int8(16, values, id * x[j]);
-      L[j] = (uint8_t)l;
-      const float q = values[l], w = weight[j];
-      sumqx += w * q * x[j];
-      sumq2 += w * q * q;
-    }
-    d = sumqx / sumq2;
-    float best = d * sumqx;
-    for (int itry = -ntry; itry <= ntry; itry++) {
-      id = (itry + values[0]) / max;
-      sumqx = sumq2 = 0;
-      for (int j = 0; j < 32; j++) {
-        const int l = best_index_int8(16, values, id * x[j]);
-        const float q = values[l], w = weight[j];
-        sumqx += w * q * x[j];
-        sumq2 += w * q * q;
-      }
-      if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-        d = sumqx / sumq2;
-        best = d * sumqx;
-      }
-    }
-    scale = d;
-  }
-  y->d = float_to_half(scale);
-  const float id = scale != 0.0f ? 1 / scale : 0;
-  for (int j = 0; j < 32; j++) L[j] = (uint8_t)best_index_int8(16, values, id * x[j]);
-  for (int j = 0; j < 16; j++) y->qs[j] = (uint8_t)(L[j] | (L[16 + j] << 4));
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------- activation quantizers (scratch formats)
-
-void quantize_row_q8a(const float* x, BlockQ8A* y, int64_t n) {
-  const int64_t nb = n / 32;
-  for (int64_t i = 0; i < nb; i++, x += 32) {
-#if GGTS_MM_AVX2
-    __m256 v[4];
-    __m256 am = _mm256_setzero_ps();
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    for (int k = 0; k < 4; k++) {
-      v[k] = _mm256_loadu_ps(x + 8 * k);
-      am = _mm256_max_ps(am, _mm256_andnot_ps(sign, v[k]));
-    }
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(am), _mm256_extractf128_ps(am, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    const float amax = _mm_cvtss_f32(m4);
-    const float d = amax / 127.f;
-    const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.f / amax : 0.0f);
-    __m256i q[4];
-    for (int k = 0; k < 4; k++)
-      q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], id), _MM_ROUND_NEAREST | _MM_FROUND_NO_EXC));
-    const __m256i s32 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
-    // pack 32-bit → 8-bit; packs interleave 128-bit lanes, the permute restores element order
-    const __m256i p01 = _mm256_packs_epi32(q[0], q[1]);
-    const __m256i p23 = _mm256_packs_epi32(q[2], q[3]);
-    __m256i p = _mm256_packs_epi16(p01, p23);
-    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    _mm256_storeu_si256((__m256i*)y[i].qs, p);
-    y[i].d = d;
-    y[i].s = d * (float)hsum_i32_8(s32);
-#else
-    float amax = 0;
-    for (int j = 0; j < 32; j++) amax = std::max(amax, std::fabs(x[j]));
-    const float d = amax / 127.f;
-    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
-    int sum = 0;
-    for (int j = 0; j < 32; j++) {
-      const int q = (int)std::nearbyint(x[j] * id);
-      y[i].qs[j] = (int8_t)q;
-      sum += q;
-    }
-    y[i].d = d;
-    y[i].s = d * (float)sum;
-#endif
-  }
-}
-
-void quantize_row_q8k(const float* x, BlockQ8_K* y, int64_t n) {
-  const int64_t nb = n / QKK;
-  for (int64_t i = 0; i < nb; i++, x += QKK) {
-    float amax = 0;
-    for (int j = 0; j < QKK; j++) amax = std::max(amax, std::fabs(x[j]));
-    if (amax == 0.0f) {
-      std::memset(&y[i], 0, sizeof(BlockQ8_K));
-      continue;
-    }
-    const float iscale = 127.f / amax;
-#if GGTS_MM_AVX2
-    const __m256 vs = _mm256_set1_ps(iscale);
-    for (int j = 0; j < QKK; j += 32) {
-      __m256i q[4];
-      for (int k = 0; k < 4; k++)
-        q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8 * k), vs),
-                                                  _MM_ROUND_NEAREST | _MM_FROUND_NO_EXC));
-      __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
-      p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-      _mm256_storeu_si256((__m256i*)(y[i].qs + j), p);
-    }
-#else
-    for (int j = 0; j < QKK; j++) y[i].qs[j] = (int8_t)std::min(127, nearest_int(iscale * x[j]));
-#endif
-    for (int j = 0; j < 16; j++) {
-      int sum = 0;
-      for (int l = 0; l < 16; l++) sum += y[i].qs[16 * j + l];
-      y[i].bsums[j] = (int16_t)sum;
-    }
-    y[i].d = 1 / iscale;
-  }
-}
-
-int32_t vec_dot_type(int32_t type) {
-  switch (type) {
-    case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1: case T_Q8_0: case T_IQ4_NL: return VT_Q8A;
-    case T_Q2_K: case T_Q3_K: case T_Q4_K: case T_Q5_K: case T_Q6_K: case T_IQ4_XS: return T_Q8_K;
-    default: return T_F32;
-  }
-}
-
-void convert_row_vdt(int32_t vt, const float* x, void* y, int64_t n) {
-  if (vt == VT_Q8A) quantize_row_q8a(x, (BlockQ8A*)y, n);
-  else if (vt == T_Q8_K) quantize_row_q8k(x, (BlockQ8_K*)y, n);
-  else std::memcpy(y, x, (size_t)n * 4);
-}
-
 }  // namespace mm
 
 bool dequantize_row_supported(int32_t type) {
@@ -632,14 +407,6 @@ bool dequantize_row_supported(int32_t type) {
     case T_F32: case T_F16: case T_BF16: case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1: case T_Q8_0:
     case T_Q8_1: case T_Q2_K: case T_Q3_K: case T_Q4_K: case T_Q5_K: case T_Q6_K: case T_Q8_K: case T_IQ4_NL:
     case T_IQ4_XS: return true;
-    default: return false;
-  }
-}
-
-bool quantize_row_supported(int32_t type) {
-  switch (type) {
-    case T_F32: case T_F16: case T_BF16: case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1: case T_Q8_0:
-    case T_IQ4_NL: return true;
     default: return false;
   }
 }
@@ -666,25 +433,6 @@ void dequantize_row(int32_t type, const void* src, float* dst, int64_t n) {
     case T_Q8_K: deq_q8_K((const BlockQ8_K*)src, dst, nb); break;
     case T_IQ4_XS: deq_iq4_xs((const BlockIQ4XS*)src, dst, nb); break;
     default: break;  // callers check dequantize_row_supported
-  }
-}
-
-void quantize_row(int32_t type, const float* src, void* dst, int64_t n) {
-  using namespace mm;
-  const int64_t nb = n / 32;
-  switch (type) {
-    case T_F32: std::memmove(dst, src, (size_t)n * 4); break;
-    case T_F16: q_f16(src, (uint16_t*)dst, n); break;
-    case T_BF16: q_bf16(src, (uint16_t*)dst, n); break;
-    case T_Q4_0: q_q4_0(src, (BlockQ4_0*)dst, nb); break;
-    case T_Q4_1: q_q4_1(src, (BlockQ4_1*)dst, nb); break;
-    case T_Q5_0: q_q5_0(src, (BlockQ5_0*)dst, nb); break;
-    case T_Q5_1: q_q5_1(src, (BlockQ5_1*)dst, nb); break;
-    case T_Q8_0: q_q8_0(src, (BlockQ8_0*)dst, nb); break;
-    case T_IQ4_NL:
-      for (int64_t i = 0; i < nb; i++) q_iq4_nl_block(src + 32 * i, (BlockIQ4NL*)dst + i);
-      break;
-    default: break;  // callers check quantize_row_supported
   }
 }
 

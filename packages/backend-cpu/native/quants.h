@@ -49,7 +49,10 @@ extern const int8_t kvalues_iq4nl[16];
 
 int type_block(int32_t type);          // elements per block, 0 if unknown
 int type_bytes(int32_t type);          // bytes per block, 0 if unknown
-inline size_t row_bytes(int32_t type, int64_t n) { return (size_t)(n / type_block(type)) * (size_t)type_bytes(type); }
+inline size_t row_bytes(int32_t type, int64_t n) {
+  const int blk = type_block(type);
+  return blk ? (size_t)(n / blk) * (size_t)type_bytes(type) : 0;
+}
 
 // The format the b rows are converted to before a dot product with a row of `type`:
 // T_F32 (float rows), VT_Q8A (32-blocks) or T_Q8_K (256-blocks).

@@ -31,7 +31,7 @@ namespace mm {
 inline uint32_t f32_bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
 inline float bits_f32(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
 
-// Exact IEEE half → float, subnormals included.
+// Exact IEEE half → float, subnormals included (bit-identical to F16C's vcvtph2ps).
 inline float half_to_float(uint16_t h) {
   const uint32_t sign = (uint32_t)(h & 0x8000) << 16;
   const uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff;
@@ -40,7 +40,7 @@ inline float half_to_float(uint16_t h) {
     const float v = (float)man * 5.9604644775390625e-8f;  // man · 2^-24, exact
     return bits_f32(sign | f32_bits(v));
   }
-  if (exp == 31) return bits_f32(sign | 0x7f800000u | (man << 13));
+  if (exp == 31) return bits_f32(sign | 0x7f800000u | (man ? 0x400000u : 0u) | (man << 13));  // NaN quieted, as F16C
   return bits_f32(sign | ((exp + 112) << 23) | (man << 13));
 }
 

@@ -2,7 +2,8 @@
 // and executed by native code in one asynchronous call per compute().
 import os from "node:os";
 import {
-  Graph, Tensor, VIEW_OPS, placeGraph, serializeGraph, storageOf, type ArenaState, type Backend, type BackendBuffer, type BackendOptions, type DeviceInfo,
+  Graph, Tensor, VIEW_OPS, placeGraph, serializeGraph, storageOf,
+  type ArenaState, type Backend, type BackendBuffer, type BackendOptions, type DeviceInfo,
 } from "@ggts/tensor";
 import { loadAddon, type CpuAddon, type NativeHandle } from "./native.js";
 import { cpuSupportsOp } from "./support.js";

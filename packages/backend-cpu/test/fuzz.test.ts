@@ -1,9 +1,11 @@
 // Randomly corrupted serialised graphs: every run must either succeed or reject with an Error; a crash kills
-// the test worker and fails the file.
+// the test worker and fails the file. GGTS_FUZZ_N / GGTS_FUZZ_SEED widen the search, GGTS_FUZZ_LOG prints each
+// mutation (to find the one that crashed).
 import { describe, expect, it } from "vitest";
 import {
-  F, GgmlType, Graph, REC, add, concat, cpy, flashAttnExt, gatedDeltaNet, getRows, mul, mulMat, permute, rmsNorm,
-  rope, serializeGraph, setRows, softMax, tensor, Rng, type Tensor,
+  F, GgmlType, Graph, REC, add, argsort, concat, cpy, cumsum, diag, flashAttnExt, gatedDeltaNet, getRows, glu, mul,
+  mulMat, mulMatId, outProd, padExt, permute, repeat, rmsNorm, rope, serializeGraph, set, setRows, softMax, solveTri,
+  ssmConv, sumRows, tensor, topK, tri, Rng, type Tensor,
 } from "@ggts/tensor";
 import { CpuBackend, CpuBuffer, addonLoadError } from "@ggts/backend-cpu";
 
@@ -26,7 +28,17 @@ function buildGraph(): Tensor[] {
   const gr = getRows(cache, tensor(GgmlType.I32, [2], Int32Array.of(1, 5)));
   const gd = gatedDeltaNet(f([8, 1, 3, 1]), f([8, 1, 3, 1]), f([8, 2, 3, 1]), f([1, 2, 3, 1]), f([1, 2, 3, 1]), f([8, 8, 2, 1]));
   const c = concat(att, f([8, 2, 1, 1]), 2);
-  return [s, sr, gr, ro, gd.node, c, add(cpy(cpy(h, tensor(GgmlType.F16, [16, 4])), tensor(GgmlType.F32, [16, 4])), h)];
+  const q8 = cpy(f([32, 6]), tensor(GgmlType.Q8_0, [32, 6]));
+  const gq = getRows(q8, tensor(GgmlType.I32, [3], Int32Array.of(5, 1, 0)));
+  const moe = mulMatId(f([32, 8, 4]), f([32, 2, 3]), tensor(GgmlType.I32, [2, 3], Int32Array.of(0, 3, 1, 2, 3, 0)));
+  const st = set(f([8, 6]), f([3, 2]), 32, 192, 192, 8);
+  const lower = tri(add(f([6, 6, 2]), repeat(f([1, 1, 1]), [6, 6, 2])), 2);
+  const solved = solveTri(add(lower, diag(f([6, 1, 2], 1, 2))), f([3, 6, 2]));
+  const conv = ssmConv(f([9, 5, 2]), f([4, 5]));
+  const misc = [argsort(f([7, 3])), topK(f([9, 2]), 3), cumsum(f([5, 4])), sumRows(padExt(f([4, 3]), 1, 2, 0, 1)),
+    glu(f([8, 3]), 2), outProd(f([5, 4]), f([6, 4]))];
+  return [s, sr, gr, ro, gd.node, c, add(cpy(cpy(h, tensor(GgmlType.F16, [16, 4])), tensor(GgmlType.F32, [16, 4])), h),
+    gq, moe, st, solved, conv, ...misc];
 }
 
 describe.skipIf(reason !== null)("cpu backend: fuzzed records", () => {

@@ -447,6 +447,7 @@ Napi::Value Compute(const Napi::CallbackInfo& info) {
     if (c.graphs && !nodes.empty()) {
       uint64_t topo = 0, full = 0;
       graph_hashes(rec.data(), count, views, topo, full);
+      if (c.graph_cache.size() >= 16 && !c.graph_cache.count(topo)) drop_graphs(c);  // bound the cache
       GraphEntry& ge = c.graph_cache[topo];
       ge.seen++;
       if (ge.exec && ge.full == full) {
@@ -479,7 +480,6 @@ Napi::Value Compute(const Napi::CallbackInfo& info) {
         }
         if (!launched) { cudaGetLastError(); c.graphs = false; drop_graphs(c); }  // fall back to plain launches
       }
-      if (c.graph_cache.size() > 16) { drop_graphs(c); }
     }
     if (!launched) enqueue_all(nodes, c.ex);
     int herr[4] = {0, 0, 0, 0};

@@ -2,9 +2,10 @@
 // Builds the CUDA addon when nvcc is available; otherwise explains why it is skipped and succeeds.
 //   GGTS_SKIP_CUDA=1      skip even when nvcc exists
 //   GGTS_CUDA_ARCHS=90    CMAKE_CUDA_ARCHITECTURES override (e.g. "80;90" or "90"; PTX of the last is added)
+//                         default: 80;86;89;90 + PTX, or 80;90 + PTX when CI is set (2-core CI build time)
 //   GGTS_CUDA_OPTIONAL=1  a failed build (nvcc present) prints the error and exits 0
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -40,17 +41,21 @@ function main() {
     log("nvcc not found (CUDACXX, CUDA_HOME, CUDA_PATH, PATH): skipping the CUDA addon; the cuda backend will report it is not built");
     return 0;
   }
-  const args = ["compile", "--out", "build", `--CDCMAKE_CUDA_COMPILER=${nvcc}`];
-  if (process.env.GGTS_CUDA_ARCHS) args.push(`--CDCMAKE_CUDA_ARCHITECTURES=${archList(process.env.GGTS_CUDA_ARCHS)}`);
+  const archs = process.env.GGTS_CUDA_ARCHS || (process.env.CI ? "80;90" : "80;86;89;90");
+  // cmake-js compile keeps an existing configuration: a changed arch list needs a clean rebuild.
+  const stamp = path.join(pkg, "build", "ggts-cuda-archs.txt");
+  const previous = existsSync(stamp) ? readFileSync(stamp, "utf8") : null;
+  const verb = previous === null || previous === archList(archs) ? "compile" : "rebuild";
+  const args = [verb, "--out", "build", `--CDCMAKE_CUDA_COMPILER=${nvcc}`, `--CDCMAKE_CUDA_ARCHITECTURES=${archList(archs)}`];
   const cmakeJs = path.join(pkg, "node_modules", "cmake-js", "bin", "cmake-js");
   const t0 = Date.now();
-  log(`building with ${nvcc}${process.env.GGTS_CUDA_ARCHS ? ` for ${process.env.GGTS_CUDA_ARCHS}` : ""}`);
+  log(`building with ${nvcc} for sm ${archs} (+PTX)`);
   const r = spawnSync(process.execPath, [cmakeJs, ...args], {
     cwd: pkg, stdio: "inherit",
     env: { ...process.env, CUDACXX: nvcc, CMAKE_BUILD_PARALLEL_LEVEL: process.env.CMAKE_BUILD_PARALLEL_LEVEL ?? "2" },
   });
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
-  if (r.status === 0) { log(`built in ${secs} s`); return 0; }
+  if (r.status === 0) { writeFileSync(stamp, archList(archs)); log(`built in ${secs} s`); return 0; }
   if (process.env.GGTS_CUDA_OPTIONAL === "1") { log(`build failed after ${secs} s; GGTS_CUDA_OPTIONAL=1 so continuing without it`); return 0; }
   log(`build failed after ${secs} s (set GGTS_CUDA_OPTIONAL=1 to continue without the CUDA addon)`);
   return r.status ?? 1;

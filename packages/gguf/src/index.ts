@@ -18,7 +18,7 @@ export {
   type QuantTarget, type ModelHparams, type PlanEntry,
 } from "./quant-plan.js";
 export { quantizeGguf, quantizedWriter, hparamsFromGguf, type QuantizeOptions, type QuantizeResult } from "./quantize.js";
-export { synthModel, type SynthOptions, type SynthResult } from "./synth/synth.js";
+export { FAST_QUANT_MIN_PARAMS, synthModel, type SynthOptions, type SynthResult } from "./synth/synth.js";
 export {
   PRESETS, resolveConfig, kimiMlaLayers, type SynthArch, type SynthConfig, type KimiConfig, type QwenConfig,
 } from "./synth/config.js";

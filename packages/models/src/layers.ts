@@ -82,30 +82,12 @@ export function deltaNet(ub: UBatch, q: Tensor, k: Tensor, v: Tensor, g: Tensor,
   return r.output;
 }
 
-type DeltaFn = (q: Tensor, k: Tensor, v: Tensor, g: Tensor, beta: Tensor, state: Tensor, o?: { chunkSize?: number })
-  => { output: Tensor; state: Tensor };
-let decomposed: { chunked: DeltaFn; recurrent: DeltaFn } | null | undefined;
-
-/** Overrides the decomposed delta-rule builders (tests, experiments); null restores the @ggts/tensor lookup. */
-export function setDecomposedDeltaRule(impl: { chunked: DeltaFn; recurrent: DeltaFn } | null): void {
-  decomposed = impl ?? undefined;
-}
-
-/** Resolves the decomposed delta-rule builders of @ggts/tensor when that module provides them. */
-export function decomposedDeltaRule(): { chunked: DeltaFn; recurrent: DeltaFn } | null {
-  if (decomposed === undefined) {
-    const m = G as unknown as Record<string, unknown>;
-    decomposed = typeof m.deltaRuleChunked === "function" && typeof m.deltaRuleRecurrent === "function"
-      ? { chunked: m.deltaRuleChunked as DeltaFn, recurrent: m.deltaRuleRecurrent as DeltaFn } : null;
-  }
-  return decomposed;
-}
-
 function runDeltaRule(ub: UBatch, q: Tensor, k: Tensor, v: Tensor, g: Tensor, beta: Tensor, state: Tensor) {
   if (ub.opts.deltaNet === "fused") return G.gatedDeltaNet(q, k, v, g, beta, state);
-  const d = decomposedDeltaRule();
-  if (!d) throw new Error(`deltaNet "decomposed": @ggts/tensor does not provide deltaRuleChunked/deltaRuleRecurrent`);
-  return ub.nSeqTokens > 1 ? d.chunked(q, k, v, g, beta, state, { chunkSize: ub.opts.chunkSize }) : d.recurrent(q, k, v, g, beta, state);
+  // Decomposed like llama.cpp: chunked for prompts, the token recurrence for one-token ubatches.
+  return ub.nSeqTokens > 1
+    ? G.deltaRuleChunked(q, k, v, g, beta, state, { chunkSize: ub.opts.chunkSize })
+    : G.deltaRuleRecurrent(q, k, v, g, beta, state);
 }
 
 /** Causal mask [n_kv, nq] for queries at positions pos0..pos0+nq−1 over cache rows 0..n_kv−1. */

@@ -76,7 +76,9 @@ export class SequenceMemory {
 
   async save(): Promise<MemorySnapshot> {
     const parts: Uint8Array[] = [];
-    for (const t of this.caches) parts.push(await this.backend.getTensor(t, 0, this.position * t.nb[1]));
+    for (const t of this.caches) {
+      parts.push(this.position ? await this.backend.getTensor(t, 0, this.position * t.nb[1]) : new Uint8Array(0));
+    }
     for (const t of this.recurrent) parts.push(await this.backend.getTensor(t));
     return { position: this.position, parts };
   }

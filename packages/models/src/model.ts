@@ -9,7 +9,7 @@ import { Qwen3NextGraph } from "./qwen3next.js";
 import { KV_TYPES, SequenceMemory, type KvType, type MemorySnapshot } from "./memory.js";
 import { UBatch, type DeltaNetMode, type GraphOptions } from "./ubatch.js";
 import { WeightLoader } from "./weights.js";
-import { ATTN_SCORE_LIMIT, decomposedDeltaRule } from "./layers.js";
+import { ATTN_SCORE_LIMIT } from "./layers.js";
 import { tokenizerFromGguf, type Tokenizer } from "./tokenizer/index.js";
 import { generate, type GeneratePrompt, type GenerateOptions, type Generation } from "./generate.js";
 
@@ -231,9 +231,6 @@ export async function loadModel(path: string, opts: LoadOptions = {}): Promise<M
   if (!(kvType in KV_TYPES)) throw new Error(`loadModel: kvType must be f32, f16 or q8_0, got ${String(kvType)}`);
   const deltaNet = opts.deltaNet ?? "fused";
   if (deltaNet !== "fused" && deltaNet !== "decomposed") throw new Error(`loadModel: deltaNet must be "fused" or "decomposed", got ${String(deltaNet)}`);
-  if (deltaNet === "decomposed" && !decomposedDeltaRule()) {
-    throw new Error(`loadModel: deltaNet "decomposed" needs deltaRuleChunked/deltaRuleRecurrent from @ggts/tensor`);
-  }
   const ubatch = opts.ubatch ?? 512;
   if (!Number.isInteger(ubatch) || ubatch < 1) throw new Error(`loadModel: ubatch must be a positive integer, got ${ubatch}`);
   const attnScoreLimit = opts.attnScoreLimit ?? ATTN_SCORE_LIMIT;

@@ -60,6 +60,7 @@ for (const be of backends) for (const name of ["tiny-kimi-linear-f32", "tiny-qwe
     it("saveState/restoreState and fork reproduce the continuation", async () => {
       const m = await open(name);
       const s = await m.createSession();
+      const empty = await s.saveState(); // position 0: no cache rows, zero recurrent state
       await s.evaluate(a.slice(0, 6));
       const saved = await s.saveState();
       const fork = await s.fork();
@@ -72,6 +73,9 @@ for (const be of backends) for (const name of ["tiny-kimi-linear-f32", "tiny-qwe
       expect(maxAbsDiff(again, cont)).toBeLessThanOrEqual(1e-6);
       expect(fork.position).toBe(6);
       expect(maxAbsDiff(await fork.evaluate(a.slice(6)), cont)).toBeLessThanOrEqual(1e-6);
+      await s.restoreState(empty);
+      expect(s.position).toBe(0);
+      expect(maxAbsDiff(await s.evaluate(a, { allLogits: true }), g.logits)).toBeLessThanOrEqual(TOL);
       // reset clears the recurrent state too
       await s.reset();
       expect(s.position).toBe(0);

@@ -4,10 +4,12 @@ import { readFileSync } from "node:fs";
 import { PRESETS, ProgressBar, type SynthArch, formatBytes, resolveConfig, synthModel } from "@ggts/gguf";
 
 const USAGE = `usage: ggts synth --arch kimi-linear|qwen3next (--preset NAME | --config FILE.json) --out F.gguf
-                  [--type T] [--layers N] [--experts N] [--seed S] [--threads N] [--name NAME] [--dry-run]
+                  [--type T] [--layers N] [--experts N] [--seed S] [--threads N] [--name NAME] [--dry-run] [--fast | --exact]
   presets: kimi-linear: ${Object.keys(PRESETS["kimi-linear"]).join(", ")}; qwen3next: ${Object.keys(PRESETS.qwen3next).join(", ")}
   --config: JSON with config fields (e.g. {"hidden":256,"layers":2,"vocab":1024}) over --preset (default tiny)
   --dry-run: print the tensor types and exact file size without generating anything
+  --fast: write quantized tensors as random blocks (mean 0, rms as the f32 path; default above 50 M params)
+  --exact: generate f32 values and run the exact quantizer (default for smaller models; ~1-4 µs per weight)
   --type: f32 (default), f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, q4_k_m, ...`;
 
 const VALUE_FLAGS = ["--arch", "--preset", "--config", "--out", "--type", "--layers", "--experts", "--seed", "--threads", "--name"];
@@ -38,7 +40,12 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const dryRun = args.includes("--dry-run");
-  args = args.filter((a) => a !== "--dry-run");
+  const fast = args.includes("--fast"), exact = args.includes("--exact");
+  if (fast && exact) {
+    console.error(`ggts synth: --fast and --exact exclude each other\n${USAGE}`);
+    return 2;
+  }
+  args = args.filter((a) => a !== "--dry-run" && a !== "--fast" && a !== "--exact");
   let o: Record<string, string>;
   try {
     o = parseArgs(args);
@@ -59,12 +66,14 @@ export async function main(args: string[]): Promise<number> {
     const r = await synthModel({
       arch, preset: o.preset, config, layers, experts, type: o.type ?? "f32", seed: intArg(o, "seed") ?? 0,
       out: dryRun ? undefined : o.out, name: o.name, threads: intArg(o, "threads"), dryRun,
+      fastQuant: fast ? true : exact ? false : undefined,
       onProgress: (p) => bar.update(p.bytesWritten / p.totalBytes, `${p.tensorIndex + 1}/${p.tensorCount} ${p.name}`),
     });
     bar.finish();
     console.log(`${dryRun ? "(dry run) " + (o.out ?? "") : r.path}: ${cfg.arch} ${cfg.layers} layers, ${cfg.experts} experts, vocab ${cfg.vocab}, ` +
       `${(r.parameters / 1e9).toFixed(3)} B params, ${r.tensorCount} tensors, ${formatBytes(r.fileSize)} in ${r.seconds.toFixed(1)} s`);
-    console.log(`types: ${Object.entries(r.types).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+    console.log(`types: ${Object.entries(r.types).map(([k, v]) => `${k} ${v}`).join(", ")}` +
+      (r.fastQuant ? " (quantized tensors as random blocks: --fast)" : ""));
     return 0;
   } catch (e) {
     console.error(`ggts synth: ${(e as Error).message}`);

@@ -2,6 +2,7 @@
 // seed (model seed, tensor name, chunk index), so the bytes do not depend on chunking into threads.
 
 import { GgmlType, quantizeRow, rowSize } from "@ggts/tensor";
+import { FAST_QUANT_TYPES, makeFastBlocks } from "./fast-quant.js";
 import { Rng, hashString, mixSeed } from "./rng.js";
 import type { Init } from "./model-spec.js";
 
@@ -17,6 +18,13 @@ export interface ChunkJob {
   chunkIndex: number;
   seed: number;
   type: GgmlType;
+  /** Write random blocks directly (see fast-quant.ts) when the type and init allow it. */
+  fast?: boolean;
+}
+
+/** Whether a chunk of this init and type can take the fast path. */
+export function fastEligible(init: Init, type: GgmlType): boolean {
+  return init.kind === "normal" && FAST_QUANT_TYPES.has(type);
 }
 
 export function rowsPerChunk(ne0: number): number {
@@ -56,6 +64,12 @@ export function chunkValues(job: Omit<ChunkJob, "type">): Float32Array {
 
 /** One chunk generated and encoded as job.type. */
 export function makeChunk(job: ChunkJob): Uint8Array {
+  if (job.fast && job.init.kind === "normal" && fastEligible(job.init, job.type)) {
+    const out = new Uint8Array(job.rows * rowSize(job.type, job.ne0));
+    // Own seed stream (tag 0x6661), so the fast bytes never alias the f32 path's values.
+    makeFastBlocks(job.type, out, job.init.std, new Rng(mixSeed(job.seed, hashString(job.name), job.chunkIndex, 0x6661)));
+    return out;
+  }
   const x = chunkValues(job);
   const out = new Uint8Array(job.rows * rowSize(job.type, job.ne0));
   quantizeRow(job.type, x, out);

@@ -20,6 +20,8 @@ export function mixSeed(...xs: number[]): number {
   return h;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export class Rng {
   private a: number; private b: number; private c: number; private d: number;
   private spare = NaN;
@@ -38,6 +40,24 @@ export class Rng {
     this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
     this.c = (this.c + t) >>> 0;
     return t;
+  }
+
+  /** Fills dst with random bytes, four per step, little-endian (so the bytes match on every platform). */
+  fillBytes(dst: Uint8Array): void {
+    const n4 = dst.length >>> 2;
+    if (LITTLE_ENDIAN && dst.byteOffset % 4 === 0) {
+      const w = new Uint32Array(dst.buffer, dst.byteOffset, n4);
+      for (let i = 0; i < n4; i++) w[i] = this.u32();
+    } else {
+      for (let i = 0; i < n4; i++) {
+        const t = this.u32();
+        dst[4 * i] = t & 0xff; dst[4 * i + 1] = (t >>> 8) & 0xff; dst[4 * i + 2] = (t >>> 16) & 0xff; dst[4 * i + 3] = t >>> 24;
+      }
+    }
+    if (dst.length & 3) {
+      const t = this.u32();
+      for (let i = n4 * 4, s = 0; i < dst.length; i++, s += 8) dst[i] = (t >>> s) & 0xff;
+    }
   }
 
   /** Uniform in [0, 1). */

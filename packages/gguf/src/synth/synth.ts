@@ -6,7 +6,7 @@ import { GgufTensorInfo } from "../parse.js";
 import { parseQuantTarget, planQuantization } from "../quant-plan.js";
 import { GgufWriter, WriteProgress } from "../writer.js";
 import { ConfigOverrides, SynthArch, SynthConfig, resolveConfig } from "./config.js";
-import { ChunkJob, makeChunk, rowsPerChunk } from "./generate.js";
+import { ChunkJob, fastEligible, makeChunk, rowsPerChunk } from "./generate.js";
 import { KIMI_SPECIALS, QWEN_SPECIALS, TensorSpec, modelKVs, modelTensors } from "./model-spec.js";
 import type { ChunkPool } from "./pool.js";
 import { synthVocab } from "./vocab.js";
@@ -29,8 +29,16 @@ export interface SynthOptions {
   threads?: number;
   /** Plan only: compute types and the exact file size without generating or writing anything. */
   dryRun?: boolean;
+  /**
+   * Quantized tensors as random blocks written directly (mean ≈ 0, rms as the f32 path) instead of f32 values
+   * run through the exact quantizer. Default: on when the model has more than FAST_QUANT_MIN_PARAMS parameters.
+   */
+  fastQuant?: boolean;
   onProgress?: (p: WriteProgress) => void;
 }
+
+/** Above this many parameters, quantized synth models use the fast path unless fastQuant is false. */
+export const FAST_QUANT_MIN_PARAMS = 50_000_000;
 
 export interface SynthResult {
   config: SynthConfig;
@@ -41,6 +49,8 @@ export interface SynthResult {
   parameters: number;
   /** Tensor count per output type name. */
   types: Record<string, number>;
+  /** Whether some quantized tensors were (or, for a dry run, would be) written as random blocks. */
+  fastQuant: boolean;
   seconds: number;
 }
 
@@ -85,13 +95,14 @@ export async function synthModel(opts: SynthOptions): Promise<SynthResult> {
   }
 
   const parameters = infos.reduce((a, t) => a + t.nElements, 0);
+  const fast = (opts.fastQuant ?? parameters > FAST_QUANT_MIN_PARAMS) && specs.some((s) => fastEligible(s.init, typeOf.get(s.name)!));
   if (opts.dryRun) {
-    return { config: cfg, fileSize: w.fileSize(), tensorCount: specs.length, types, parameters, seconds: (Date.now() - t0) / 1000 };
+    return { config: cfg, fileSize: w.fileSize(), tensorCount: specs.length, types, parameters, fastQuant: fast, seconds: (Date.now() - t0) / 1000 };
   }
   const threads = Math.max(1, Math.min(16, opts.threads ?? (await import("node:os")).availableParallelism()));
   const url = threads > 1 ? workerUrl() : null;
   const pool = url ? new (await import("./pool.js")).ChunkPool(threads, url) : null;
-  const provider = (info: GgufTensorInfo, i: number) => tensorChunks(specs[i], info.type, seed, pool);
+  const provider = (info: GgufTensorInfo, i: number) => tensorChunks(specs[i], info.type, seed, fast, pool);
   try {
     let bytes: Uint8Array | undefined;
     let fileSize: number;
@@ -101,7 +112,7 @@ export async function synthModel(opts: SynthOptions): Promise<SynthResult> {
       fileSize = bytes.length;
     }
     return {
-      config: cfg, path: opts.out, bytes, fileSize, tensorCount: specs.length, types, parameters, seconds: (Date.now() - t0) / 1000,
+      config: cfg, path: opts.out, bytes, fileSize, tensorCount: specs.length, types, parameters, fastQuant: fast, seconds: (Date.now() - t0) / 1000,
     };
   } finally {
     await pool?.close();
@@ -109,13 +120,13 @@ export async function synthModel(opts: SynthOptions): Promise<SynthResult> {
 }
 
 /** A tensor's encoded bytes, chunk by chunk, with up to 2× pool-size chunks in flight. */
-async function* tensorChunks(spec: TensorSpec, type: GgmlType, seed: number, pool: ChunkPool | null): AsyncGenerator<Uint8Array> {
+async function* tensorChunks(spec: TensorSpec, type: GgmlType, seed: number, fast: boolean, pool: ChunkPool | null): AsyncGenerator<Uint8Array> {
   const ne0 = spec.ne[0];
   const nRows = spec.ne.reduce((a, b) => a * b, 1) / ne0;
   const per = rowsPerChunk(ne0);
   const jobs: ChunkJob[] = [];
   for (let r = 0, c = 0; r < nRows; r += per, c++) {
-    jobs.push({ name: spec.name, init: spec.init, ne0, rows: Math.min(per, nRows - r), chunkIndex: c, seed, type });
+    jobs.push({ name: spec.name, init: spec.init, ne0, rows: Math.min(per, nRows - r), chunkIndex: c, seed, type, fast });
   }
   if (!pool || jobs.length === 1) {
     for (const j of jobs) yield makeChunk(j);

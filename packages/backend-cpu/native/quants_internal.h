@@ -1,0 +1,99 @@
+// Helpers shared by the quantized dot-product files (quants_dot.cpp: 32-element blocks, quants_dot_k.cpp:
+// K-quant super-blocks). Internal to the kernels.
+#pragma once
+#include <cstring>
+
+#include "quants.h"
+#include "simd.h"
+
+namespace ggts {
+namespace mm {
+namespace qd {
+
+inline float h2f(uint16_t h) {
+#if GGTS_MM_AVX2
+  return _cvtsh_ss(h);
+#else
+  return half_to_float(h);
+#endif
+}
+
+inline void kscales(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
+  for (int j = 0; j < 8; j++) {
+    if (j < 4) {
+      sc[j] = s[j] & 63;
+      mn[j] = s[j + 4] & 63;
+    } else {
+      sc[j] = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+      mn[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+  }
+}
+
+inline void q3k_scales(const uint8_t* s, int8_t* out) {
+  for (int t = 0; t < 16; t++) {
+    const int lo = t < 8 ? (s[t] & 15) : (s[t - 8] >> 4);
+    const int hi = (s[8 + (t & 3)] >> (2 * (t >> 2))) & 3;
+    out[t] = (int8_t)((lo | (hi << 4)) - 32);
+  }
+}
+
+inline int iq4xs_scale(const BlockIQ4XS& b, int ib) {
+  return (((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 15) | (((b.scales_h >> (2 * ib)) & 3) << 4)) - 32;
+}
+
+// Q4_K/Q5_K scales and mins (6 bits each, 8 of each) unpacked from the 12 packed bytes into 8+8 bytes.
+inline void kscales_packed(const uint8_t* s, uint32_t out[4]) {
+  uint32_t u0, u1, u2;
+  std::memcpy(&u0, s, 4);
+  std::memcpy(&u1, s + 4, 4);
+  std::memcpy(&u2, s + 8, 4);
+  out[0] = u0 & 0x3f3f3f3fu;                                             // scales 0..3
+  out[1] = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);        // scales 4..7
+  out[2] = u1 & 0x3f3f3f3fu;                                             // mins 0..3
+  out[3] = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4); // mins 4..7
+}
+
+#if GGTS_MM_AVX2
+// Both 128-bit lanes = int16 element k (one scale per 32 elements).
+inline __m256i bcast16(__m256i v, int k) {
+  return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)((2 * k) | ((2 * k + 1) << 8))));
+}
+// Low lane = int16 element 2c, high lane = element 2c+1 (two 16-element groups per 32 bytes); v holds the
+// same 8 scales in both lanes.
+inline __m256i bcast16_pair(__m256i v, int c) {
+  return _mm256_shuffle_epi8(v, _mm256_set_m128i(_mm_set1_epi16((short)((4 * c + 2) | ((4 * c + 3) << 8))),
+                                                 _mm_set1_epi16((short)((4 * c) | ((4 * c + 1) << 8)))));
+}
+inline float hsum_f32_4(__m128 r) {
+  r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+  r = _mm_add_ss(r, _mm_movehdup_ps(r));
+  return _mm_cvtss_f32(r);
+}
+// 16 int16 group scales → the two 8-scale halves, each repeated in both lanes.
+inline void split_scales16(__m256i sc16, __m256i* h0, __m256i* h1) {
+  *h0 = _mm256_permute2x128_si256(sc16, sc16, 0x00);
+  *h1 = _mm256_permute2x128_si256(sc16, sc16, 0x11);
+}
+#endif
+
+#if GGTS_MM_AVX2
+// Multi-column kernels are templates over the column count; K<NC>::run(n, a, b, out).
+template <template <int> class K>
+void mdot_dispatch(int64_t n, const void* a, const void* const* b, int nc, float* out) {
+  switch (nc) {
+    case 1: K<1>::run(n, a, b, out); break;
+    case 2: K<2>::run(n, a, b, out); break;
+    case 3: K<3>::run(n, a, b, out); break;
+    default: K<4>::run(n, a, b, out); break;
+  }
+}
+#endif
+
+// The K-quant / IQ4_XS kernels (quants_dot_k.cpp); nullptr for other types.
+VecDotFn vec_dot_fn_k(int32_t type);
+VecDotMultiFn vec_dot_multi_fn_k(int32_t type);
+
+}  // namespace qd
+}  // namespace mm
+}  // namespace ggts
