@@ -23,7 +23,8 @@ struct Context {
   uint8_t* wdata = nullptr;
   size_t wcap = 0;
   std::atomic<bool> busy{false};
-  explicit Context(int threads) : pool(new ThreadPool(threads)) {}
+  double split_min_ns;
+  Context(int threads, double split) : pool(new ThreadPool(threads)), split_min_ns(split) {}
   ~Context() { std::free(wdata); }
   void reserve(size_t n) {
     if (n <= wcap) return;
@@ -122,7 +123,13 @@ Napi::Value BufferSize(const Napi::CallbackInfo& info) {
 Napi::Value CreateContext(const Napi::CallbackInfo& info) {
   const uint64_t threads = u64_arg(info[0], "createContext: threads");
   if (threads < 1 || threads > 512) throw Napi::RangeError::New(info.Env(), "createContext: threads must be in 1..512");
-  auto* h = new ContextHandle{std::make_shared<Context>((int)threads)};
+  double split = SPLIT_MIN_NS;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsNumber() || !(info[1].As<Napi::Number>().DoubleValue() >= 0))
+      throw Napi::RangeError::New(info.Env(), "createContext: splitMinNs must be a non-negative number");
+    split = info[1].As<Napi::Number>().DoubleValue();
+  }
+  auto* h = new ContextHandle{std::make_shared<Context>((int)threads, split)};
   g_contexts++;
   return Napi::External<ContextHandle>::New(info.Env(), h, [](Napi::Env, ContextHandle* p) { delete p; g_contexts--; });
 }
@@ -152,14 +159,43 @@ struct Job {
   RunError err;
 };
 
+void no_barrier(void*) {}
+
+// Consecutive single-thread nodes form one step that thread 0 runs alone; every multi-thread node is a step of
+// its own run by all threads. Steps are separated by one barrier, so small nodes cost no synchronisation.
 void run_job(int ith, int nth, void* arg) {
   Job* job = static_cast<Job*>(arg);
-  KernelCtx kc{ith, nth, job->ctx->wdata, 0, ThreadPool::barrier_thunk, job->ctx->pool.get()};
-  for (const Node& n : job->graph.nodes) {
-    kc.wsize = n.wsize;
-    n.fn(kc, n);
-    kc.barrier();
-    if (job->err.failed_by(n.record)) return;
+  const std::vector<Node>& nodes = job->graph.nodes;
+  ThreadPool* pool = job->ctx->pool.get();
+  KernelCtx par{ith, nth, job->ctx->wdata, 0, ThreadPool::barrier_thunk, pool};
+  KernelCtx solo{0, 1, job->ctx->wdata, 0, no_barrier, nullptr};
+  const size_t count = nodes.size();
+  int prev_rec = -1;  // last record of the previous step
+  for (size_t i = 0; i < count;) {
+    if (prev_rec >= 0 && nth > 1) {
+      pool->barrier();
+      // failed_by: a faster thread may already be raising errors in the next step.
+      if (job->err.failed_by(prev_rec)) return;
+    }
+    if (nodes[i].nth > 1 && nth > 1) {
+      const Node& n = nodes[i++];
+      par.wsize = n.wsize;
+      n.fn(par, n);
+      prev_rec = n.record;
+      continue;
+    }
+    size_t j = i;
+    while (j < count && (nodes[j].nth <= 1 || nth == 1)) j++;
+    if (ith == 0) {
+      for (size_t k = i; k < j; k++) {
+        const Node& n = nodes[k];
+        solo.wsize = n.wsize;
+        n.fn(solo, n);
+        if (job->err.failed()) break;
+      }
+    }
+    prev_rec = nodes[j - 1].record;
+    i = j;
   }
 }
 
@@ -176,7 +212,9 @@ class ComputeWorker : public Napi::AsyncWorker {
       ctx_->reserve(job_->graph.wsize + 64);
       job_->ctx = ctx_.get();
       for (auto& n : job_->graph.nodes) n.err = &job_->err;
-      ctx_->pool->run(run_job, job_.get());
+      // Workers are not woken at all for graphs of small nodes only.
+      if (job_->graph.parallel) ctx_->pool->run(run_job, job_.get());
+      else run_job(0, 1, job_.get());
     } catch (const std::exception& e) {
       job_->err.set(-2, e.what());
     }
@@ -225,7 +263,7 @@ Napi::Value Compute(const Napi::CallbackInfo& info) {
   auto& ctx = ch->ctx;
   auto job = std::make_unique<Job>();
   try {
-    job->graph = compile_graph(recs.Data(), count, views, ctx->pool->size(), &job->err);
+    job->graph = compile_graph(recs.Data(), count, views, ctx->pool->size(), ctx->split_min_ns, &job->err);
   } catch (const GraphError& e) {
     throw graph_error(env, e.what(), e.record);
   }

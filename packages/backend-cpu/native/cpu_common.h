@@ -44,6 +44,7 @@ struct Node {
   TensorDesc src[MAX_SRC]{};
   double p[MAX_PARAMS]{};
   size_t wsize = 0;   // scratch bytes this node needs (shared by its threads)
+  int nth = 1;        // threads that run it: 1 for nodes too small to repay a barrier, else the pool size
   KernelFn fn = nullptr;
   RunError* err = nullptr;
   void fail(const std::string& msg) const { err->set(record, msg); }

@@ -1,4 +1,5 @@
 #include "validate.h"
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include "mm_iface.h"
@@ -359,8 +360,28 @@ void check_op(const Ctx& c, Node& n) {
 
 }  // namespace
 
+double node_cost_ns(const Node& n) {
+  const double out = (double)nelements(n.dst);
+  const TensorDesc* s = n.src;
+  switch (n.op) {
+    // ~8 flops/ns for a single AVX2 core on small dot products
+    case OP_MUL_MAT: case OP_MUL_MAT_ID: return out * (double)s[0].ne[0] * 0.25;
+    case OP_OUT_PROD: return out * (double)s[0].ne[1] * 0.25;
+    case OP_FLASH_ATTN_EXT:
+      return (double)nelements(s[0]) / std::max<int64_t>(1, s[0].ne[0]) * (double)s[1].ne[1] * (double)(s[0].ne[0] + s[2].ne[0]) * 0.5;
+    case OP_GATED_DELTA_NET: return (double)nelements(s[5]) * (double)s[0].ne[2] * 2.0;
+    case OP_SOLVE_TRI: return out * (double)s[0].ne[0] * 0.5;
+    case OP_SSM_CONV: return out * (double)s[1].ne[0] * 0.5;
+    case OP_ARGSORT: case OP_TOP_K: return (double)nelements(s[0]) * (4.0 + std::log2((double)s[0].ne[0] + 1));
+    case OP_SUM: case OP_SUM_ROWS: case OP_MEAN: case OP_ARGMAX: case OP_COUNT_EQUAL: case OP_CUMSUM:
+    case OP_RMS_NORM: case OP_NORM: case OP_L2_NORM: case OP_SOFT_MAX: case OP_ROPE: case OP_GLU:
+      return std::max(out, (double)nelements(s[0])) * 2.0;
+    default: return std::max(out, n.nsrc > 0 ? (double)nelements(s[0]) : 0.0);
+  }
+}
+
 CompiledGraph compile_graph(const double* rec, size_t count, const std::vector<BufferView>& buffers, int nth,
-                            RunError* err) {
+                            double split_min_ns, RunError* err) {
   CompiledGraph g;
   std::vector<TensorDesc> descs(count);
   for (size_t i = 0; i < count; i++) {
@@ -419,19 +440,22 @@ CompiledGraph compile_graph(const double* rec, size_t count, const std::vector<B
     descs[i] = t;
     if (is_view_op(op) || elems == 0) continue;
     c.check(!buf.readonly, "result would be written into a read-only (file-mapped) buffer");
+    n.nth = nth > 1 && node_cost_ns(n) >= split_min_ns ? nth : 1;
+    const int nt = n.nth;
     switch (op) {
       case OP_CPY: case OP_CONT: case OP_DUP: case OP_CONCAT: case OP_PAD: case OP_SET: case OP_REPEAT:
-      case OP_GET_ROWS: case OP_SET_ROWS: n.fn = kernel_copy(n, nth); break;
-      case OP_MUL_MAT: case OP_MUL_MAT_ID: case OP_OUT_PROD: n.fn = kernel_matmul(n, nth); break;
-      case OP_SOFT_MAX: case OP_FLASH_ATTN_EXT: case OP_ROPE: n.fn = kernel_attention(n, nth); break;
-      case OP_SOLVE_TRI: case OP_SSM_CONV: case OP_GATED_DELTA_NET: n.fn = kernel_delta(n, nth); break;
+      case OP_GET_ROWS: case OP_SET_ROWS: n.fn = kernel_copy(n, nt); break;
+      case OP_MUL_MAT: case OP_MUL_MAT_ID: case OP_OUT_PROD: n.fn = kernel_matmul(n, nt); break;
+      case OP_SOFT_MAX: case OP_FLASH_ATTN_EXT: case OP_ROPE: n.fn = kernel_attention(n, nt); break;
+      case OP_SOLVE_TRI: case OP_SSM_CONV: case OP_GATED_DELTA_NET: n.fn = kernel_delta(n, nt); break;
       case OP_SUM: case OP_SUM_ROWS: case OP_MEAN: case OP_ARGMAX: case OP_COUNT_EQUAL: case OP_CUMSUM:
       case OP_RMS_NORM: case OP_NORM: case OP_L2_NORM: case OP_ARGSORT: case OP_TOP_K: case OP_TRI: case OP_FILL:
-      case OP_DIAG: n.fn = kernel_reduce(n, nth); break;
-      default: n.fn = kernel_elementwise(n, nth); break;
+      case OP_DIAG: n.fn = kernel_reduce(n, nt); break;
+      default: n.fn = kernel_elementwise(n, nt); break;
     }
     c.check(n.fn != nullptr, "no kernel");
     g.wsize = std::max(g.wsize, n.wsize);
+    g.parallel = g.parallel || n.nth > 1;
     g.nodes.push_back(n);
   }
   return g;

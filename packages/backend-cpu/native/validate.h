@@ -23,11 +23,21 @@ struct GraphError : std::runtime_error {
 struct CompiledGraph {
   std::vector<Node> nodes;
   size_t wsize = 0;
+  bool parallel = false;  // some node runs on more than one thread
 };
 
-// Throws GraphError naming the record on the first violation.
+// Rough single-thread cost of a node in nanoseconds, used to decide whether splitting it across threads pays
+// for the barrier (and, on an oversubscribed machine, the wake-up of a descheduled worker).
+double node_cost_ns(const Node& n);
+
+// Default split_min_ns: below it a node runs on one thread, since a barrier costs ~1 us with every thread
+// spinning and far more when a worker has been descheduled (oversubscribed machines).
+constexpr double SPLIT_MIN_NS = 20000;
+
+// Throws GraphError naming the record on the first violation. Nodes estimated to cost less than split_min_ns run
+// on one thread; the others on all nth.
 CompiledGraph compile_graph(const double* rec, size_t count, const std::vector<BufferView>& buffers, int nth,
-                            RunError* err);
+                            double split_min_ns, RunError* err);
 
 }  // namespace cpu
 }  // namespace ggts

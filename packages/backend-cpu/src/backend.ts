@@ -45,7 +45,13 @@ export class CpuBackend implements Backend {
     const t = opts.threads ?? defaultThreads(this.addon);
     if (!Number.isInteger(t) || t < 1 || t > 512) throw new Error(`cpu: threads must be an integer in 1..512, got ${t}`);
     this.threads = t;
-    this.ctx = this.addon.createContext(t);
+    // splitMinNs: nodes whose estimated single-thread cost is below it run on one thread without barriers
+    // (0 splits every node, which tests use to exercise the multi-thread kernels on small shapes).
+    const split = opts.splitMinNs;
+    if (split !== undefined && (typeof split !== "number" || !(split >= 0))) {
+      throw new Error(`cpu: splitMinNs must be a non-negative number, got ${String(split)}`);
+    }
+    this.ctx = this.addon.createContext(t, split);
   }
 
   deviceInfo(): DeviceInfo {

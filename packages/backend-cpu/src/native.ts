@@ -15,7 +15,8 @@ export interface CpuAddon {
   setBytes(h: NativeHandle, offset: number, data: ArrayBufferView): void;
   getBytes(h: NativeHandle, offset: number, size: number): Uint8Array;
   bufferSize(h: NativeHandle): number;
-  createContext(threads: number): NativeHandle;
+  /** splitMinNs: nodes estimated below this many ns run on one thread (default 20000). */
+  createContext(threads: number, splitMinNs?: number): NativeHandle;
   destroyContext(h: NativeHandle): void;
   compute(ctx: NativeHandle, records: Float64Array, count: number, buffers: NativeHandle[]): Promise<void>;
   physicalCores(): number;

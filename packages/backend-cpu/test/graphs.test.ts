@@ -58,7 +58,7 @@ describe.skipIf(reason !== null)("cpu backend: graphs", () => {
     };
     const results: Float32Array[][] = [];
     for (const threads of [1, 2, 5]) {
-      const be = new CpuBackend({ threads });
+      const be = new CpuBackend({ threads, splitMinNs: 0 });
       try { results.push(await run(be, build())); } finally { be.dispose(); }
     }
     expect(results[1]).toEqual(results[0]);
@@ -97,6 +97,37 @@ describe.skipIf(reason !== null)("cpu backend: graphs", () => {
     expect(info.threads).toBe(1);
     be.dispose();
     expect(() => new CpuBackend({ threads: 0 })).toThrow(/threads/);
+    expect(() => new CpuBackend({ threads: 2, splitMinNs: -1 })).toThrow(/splitMinNs/);
+  });
+
+  // Small nodes run on thread 0 alone between split ones: results and data errors must not depend on that.
+  it("mixes single-thread steps and split nodes (default splitMinNs) like the reference", async () => {
+    const build = (): Tensor[] => {
+      const rng = new Rng(21);
+      let h = rnd(rng, [256, 64]);
+      const w = rnd(rng, [256, 256]);
+      const outs: Tensor[] = [];
+      for (let i = 0; i < 3; i++) {
+        h = mulMat(w, h);                                   // ~4 M MACs: split
+        let s = scale(h, 0.01);
+        for (let k = 0; k < 5; k++) s = add(silu(s), rnd(rng, [256, 1]));   // small: one thread
+        outs.push(getRows(s, tensor(GgmlType.I32, [2], Int32Array.of(3, 60))));
+        h = rmsNorm(s, 1e-6);
+      }
+      return [...outs, h];
+    };
+    const be = new CpuBackend({ threads: 2 });
+    try {
+      const got = await run(be, build());
+      const ref = await run(new ReferenceBackend(), build());
+      got.forEach((g, i) => expect(nmse(ref[i], g)).toBeLessThan(1e-9));
+      const rng = new Rng(2);
+      const big = mulMat(rnd(rng, [256, 256]), rnd(rng, [256, 64]));
+      const bad = getRows(add(big, big), tensor(GgmlType.I32, [1], Int32Array.of(99))).setName("bad");
+      await expect(run(be, [sqr(bad)])).rejects.toThrow(/bad.*index 99 out of range/);
+      const [again] = await run(be, [scale(tensor(GgmlType.F32, [4], Float32Array.of(1, 2, 3, 4)), 2)]);
+      expect(Array.from(again)).toEqual([2, 4, 6, 8]);
+    } finally { be.dispose(); }
   });
 
   it("matches the reference on layout corner cases (in-place SET, reshaping quantized copies, int tensors)", async () => {

@@ -19,10 +19,11 @@ describe.skipIf(reason !== null)("cpu backend: shared op cases", () => {
     }
   }, 600_000);
 
-  // Uneven row splits and idle threads (more threads than rows) must not change results.
-  it("passes the row-split-sensitive ops with 1 and 3 threads", async () => {
+  // Uneven row splits and idle threads (more threads than rows) must not change results. splitMinNs: 0 splits
+  // even the small case shapes (by default they run on one thread).
+  it("passes the row-split-sensitive ops with 1 and 3 threads, every node split", async () => {
     for (const threads of [1, 3]) {
-      const be = new CpuBackend({ threads });
+      const be = new CpuBackend({ threads, splitMinNs: 0 });
       try {
         const results = await runCases(be, {
           mode: "test",

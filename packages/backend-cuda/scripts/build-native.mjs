@@ -2,7 +2,7 @@
 // Builds the CUDA addon when nvcc is available; otherwise explains why it is skipped and succeeds.
 //   GGTS_SKIP_CUDA=1      skip even when nvcc exists
 //   GGTS_CUDA_ARCHS=90    CMAKE_CUDA_ARCHITECTURES override (e.g. "80;90" or "90"; PTX of the last is added)
-//                         default: 80;86;89;90 + PTX, or 80;90 + PTX when CI is set (2-core CI build time)
+//                         default: 80;86;89;90 + PTX (the same everywhere, so CI and local builds share one cache)
 //   GGTS_CUDA_OPTIONAL=1  a failed build (nvcc present) prints the error and exits 0
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -41,7 +41,7 @@ function main() {
     log("nvcc not found (CUDACXX, CUDA_HOME, CUDA_PATH, PATH): skipping the CUDA addon; the cuda backend will report it is not built");
     return 0;
   }
-  const archs = process.env.GGTS_CUDA_ARCHS || (process.env.CI ? "80;90" : "80;86;89;90");
+  const archs = process.env.GGTS_CUDA_ARCHS || "80;86;89;90";
   // cmake-js compile keeps an existing configuration: a changed arch list needs a clean rebuild.
   const stamp = path.join(pkg, "build", "ggts-cuda-archs.txt");
   const previous = existsSync(stamp) ? readFileSync(stamp, "utf8") : null;
