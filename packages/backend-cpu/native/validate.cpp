@@ -27,16 +27,19 @@ struct Ctx {
     s << "cpu: record " << rec << " (" << op_name(op) << "): " << msg;
     throw GraphError(rec, s.str());
   }
+  // const char* overloads: the hot path (every check passes) must not build std::strings.
+  void check(bool cond, const char* msg) const { if (!cond) fail(msg); }
   void check(bool cond, const std::string& msg) const { if (!cond) fail(msg); }
 };
 
-bool is_int(double v) { return std::isfinite(v) && std::floor(v) == v; }
+[[noreturn, gnu::cold, gnu::noinline]] void bad_int(const Ctx& c, double v, const char* what, int64_t lo, int64_t hi) {
+  std::ostringstream s; s << what << " = " << v << " must be an integer in [" << lo << ", " << hi << "]";
+  c.fail(s.str());
+}
 
-int64_t get_int(const Ctx& c, double v, const char* what, int64_t lo, int64_t hi) {
-  if (!is_int(v) || v < (double)lo || v > (double)hi) {
-    std::ostringstream s; s << what << " = " << v << " must be an integer in [" << lo << ", " << hi << "]";
-    c.fail(s.str());
-  }
+// Called ~20 times per record: the check stays inline, the message building out of line.
+inline int64_t get_int(const Ctx& c, double v, const char* what, int64_t lo, int64_t hi) {
+  if (!(v >= (double)lo && v <= (double)hi && std::floor(v) == v)) bad_int(c, v, what, lo, hi);
   return (int64_t)v;
 }
 
@@ -79,7 +82,7 @@ void need_type(const Ctx& c, const TensorDesc& t, const char* name, std::initial
   s << " expected)";
   c.fail(s.str());
 }
-void need_shape(const Ctx& c, bool cond, const TensorDesc& t, const char* name, const std::string& rule) {
+void need_shape(const Ctx& c, bool cond, const TensorDesc& t, const char* name, const char* rule) {
   if (!cond) c.fail(std::string(name) + " " + shape_str(t) + ": " + rule);
 }
 void need_finite(const Ctx& c, const Node& n, int i, const char* name) {
@@ -238,7 +241,7 @@ void check_op(const Ctx& c, Node& n) {
       need_shape(c, dims(d, 1, 1, 1, 1), d, "dst", "must be a scalar"); return;
     case OP_MUL_MAT:
       nsrc(2, 2); f32(s[1], "b"); f32(d, "dst");
-      c.check(mul_mat_supports(s[0].type), std::string("a of type ") + type_name(s[0].type) + " is not supported");
+      if (!mul_mat_supports(s[0].type)) c.fail(std::string("a of type ") + type_name(s[0].type) + " is not supported");
       need_shape(c, s[0].ne[0] == s[1].ne[0], s[1], "b", "ne0 must equal a's");
       need_shape(c, s[0].ne[2] > 0 && s[0].ne[3] > 0 && s[1].ne[2] % s[0].ne[2] == 0 && s[1].ne[3] % s[0].ne[3] == 0,
                  s[1], "b", "batch dims must be multiples of a's");
@@ -247,7 +250,7 @@ void check_op(const Ctx& c, Node& n) {
       dst_contig(); return;
     case OP_MUL_MAT_ID:
       nsrc(3, 3); f32(s[1], "b"); need_type(c, s[2], "ids", {T_I32}); f32(d, "dst");
-      c.check(mul_mat_supports(s[0].type), std::string("as of type ") + type_name(s[0].type) + " is not supported");
+      if (!mul_mat_supports(s[0].type)) c.fail(std::string("as of type ") + type_name(s[0].type) + " is not supported");
       need_shape(c, s[0].ne[3] == 1 && s[1].ne[3] == 1 && s[2].ne[2] == 1 && s[2].ne[3] == 1, s[2], "ids", "as and b must be 3-D, ids 2-D");
       need_shape(c, s[0].ne[0] == s[1].ne[0], s[1], "b", "ne0 must equal as.ne0");
       need_shape(c, s[2].ne[1] == s[1].ne[2], s[2], "ids", "ne1 must equal b.ne2");
@@ -383,13 +386,15 @@ double node_cost_ns(const Node& n) {
 CompiledGraph compile_graph(const double* rec, size_t count, const std::vector<BufferView>& buffers, int nth,
                             double split_min_ns, RunError* err) {
   CompiledGraph g;
+  g.nodes.reserve(count);
   std::vector<TensorDesc> descs(count);
   for (size_t i = 0; i < count; i++) {
     const double* r = rec + i * REC;
     Ctx c{(int)i, 0};
     const int op = (int)get_int(c, r[F::op], "op code", 0, OP_COUNT - 1);
     c.op = op;
-    Node n;
+    // Built in place (a Node is ~1 KB); popped again below when it runs no kernel.
+    Node& n = g.nodes.emplace_back();
     n.op = op; n.record = (int)i; n.err = err;
     TensorDesc& t = n.dst;
     t.type = (int32_t)get_int(c, r[F::type], "type", 0, 1000);
@@ -429,16 +434,16 @@ CompiledGraph compile_graph(const double* rec, size_t count, const std::vector<B
       n.src[sidx] = descs[j];
     }
     const int np = (int)get_int(c, r[F::nParams], "parameter count", 0, MAX_PARAMS);
-    c.check(np == op_param_count(op), "wrong parameter count " + std::to_string(np));
+    if (np != op_param_count(op)) c.fail("wrong parameter count " + std::to_string(np));
     for (int p = 0; p < np; p++) {
       n.p[p] = r[F::params + p];
-      c.check(!std::isnan(n.p[p]), "parameter " + std::to_string(p) + " is NaN");
+      if (std::isnan(n.p[p])) c.fail("parameter " + std::to_string(p) + " is NaN");
     }
     const int flags = (int)get_int(c, r[F::flags], "flags", 0, 15);
     c.check(((flags & RF::leaf) != 0) == (op == OP_NONE), "leaf flag disagrees with the op");
     check_op(c, n);
     descs[i] = t;
-    if (is_view_op(op) || elems == 0) continue;
+    if (is_view_op(op) || elems == 0) { g.nodes.pop_back(); continue; }
     c.check(!buf.readonly, "result would be written into a read-only (file-mapped) buffer");
     n.nth = nth > 1 && node_cost_ns(n) >= split_min_ns ? nth : 1;
     const int nt = n.nth;
@@ -456,7 +461,6 @@ CompiledGraph compile_graph(const double* rec, size_t count, const std::vector<B
     c.check(n.fn != nullptr, "no kernel");
     g.wsize = std::max(g.wsize, n.wsize);
     g.parallel = g.parallel || n.nth > 1;
-    g.nodes.push_back(n);
   }
   return g;
 }

@@ -132,7 +132,15 @@ export class CpuBackend implements Backend {
     });
   }
 
-  supportsOp(node: Tensor): boolean { return cpuSupportsOp(node, (type) => this.addon.mulMatSupports(type)); }
+  supportsOp(node: Tensor): boolean { return cpuSupportsOp(node, this.mulMatSupports); }
+
+  // Asked for every MUL_MAT of every compute: remember the native answer per type.
+  private readonly mmSupport = new Map<number, boolean>();
+  private readonly mulMatSupports = (type: number): boolean => {
+    let ok = this.mmSupport.get(type);
+    if (ok === undefined) { ok = this.addon.mulMatSupports(type); this.mmSupport.set(type, ok); }
+    return ok;
+  };
 
   compute(graph: Graph): Promise<void> {
     return this.serial(async () => {
@@ -144,12 +152,14 @@ export class CpuBackend implements Backend {
       for (const l of uploads) this.writeTensor(l, l.data!);
       const slots = new Map<CpuBuffer, number>();
       const handles: NativeHandle[] = [];
+      const pair: [number, number] = [0, 0];  // serializeGraph reads it at once: one array for all roots
       const place = (root: Tensor): [number, number] => {
         const b = root.buffer;
         if (!(b instanceof CpuBuffer) || b.backend !== this) throw new Error(`cpu: ${root} is not in a buffer of this backend`);
         let s = slots.get(b);
         if (s === undefined) { s = handles.length; slots.set(b, s); handles.push(b.handle); }
-        return [s, root.offset];
+        pair[0] = s; pair[1] = root.offset;
+        return pair;
       };
       const ser = serializeGraph(graph, place, plan.inplace);
       try {

@@ -19,6 +19,9 @@ export interface WebGpuOptions extends BackendOptions {
   maxBindingSize?: number;
   /** Matrix-vector kernel variant; default "rows" on software adapters (llvmpipe), "workgroup" otherwise. */
   matvec?: BuildContext["matvec"];
+  /** f16 arithmetic in products over f16/quantized weights and in f16-K/V attention, when the device has
+   *  shader-f16. Default true; false keeps f32 math everywhere (bit-closer to f64 references). */
+  f16?: boolean;
 }
 
 interface Dispatch {
@@ -64,7 +67,10 @@ export class WebGpuBackend implements Backend {
     this.hostFallback = opts.hostFallback ?? true;
     const software = info.architecture === "software" || /llvmpipe|swiftshader|lavapipe/i.test(info.description ?? "") ||
       (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-    this.ctx = { matvec: opts.matvec ?? (software ? "rows" : "workgroup") };
+    this.ctx = {
+      matvec: opts.matvec ?? (software ? "rows" : "workgroup"),
+      f16: (opts.f16 ?? true) && device.features.has("shader-f16"),
+    };
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, opts.maxBindingSize ?? Infinity);
     this.bindAlign = device.limits.minStorageBufferOffsetAlignment;
     this.maxGroupsPerDim = device.limits.maxComputeWorkgroupsPerDimension;
@@ -77,6 +83,7 @@ export class WebGpuBackend implements Backend {
       description: [this.info.vendor, this.info.architecture, this.info.description].filter(Boolean).join(" ") || "WebGPU device",
       memoryBytes: this.device.limits.maxBufferSize,
       shaderF16: this.device.features.has("shader-f16"),
+      f16Compute: this.ctx.f16,
       maxStorageBufferBindingSize: this.maxBinding,
     };
   }
@@ -331,9 +338,9 @@ export class WebGpuBackend implements Backend {
       const dstBinding = plan.slotBinding.get(0)!;
       const atomicDst = needsAtomicStore(n.type);
       const bindingDecls = plan.bindings.map((_, k) => ({ binding: k + 1, atomic: atomicDst && k + 1 === dstBinding }));
-      const key = `${spec.key}|wg${spec.wg}|${slots.map((s) => `${s.name}:${s.type}@${s.binding}`).join(",")}|${bindingDecls.map((b) => (b.atomic ? "A" : "u")).join("")}|${spec.groups !== undefined ? "G" : "T"}`;
+      const key = `${spec.key}|wg${spec.wg}|${slots.map((s) => `${s.name}:${s.type}@${s.binding}`).join(",")}|${bindingDecls.map((b) => (b.atomic ? "A" : "u")).join("")}|${spec.groups !== undefined ? "G" : "T"}${spec.f16 ? "|f16" : ""}`;
       const { pipeline, pending, layout } = this.pipeline(key, plan.bindings.length, () => buildShader({
-        wg: spec.wg, slots, bindings: bindingDecls, helpers: spec.helpers,
+        wg: spec.wg, slots, bindings: bindingDecls, helpers: spec.helpers, f16: spec.f16,
         body: (spec.groups !== undefined ? "  if (wid >= pu(21u)) { return; }\n" : "") + spec.body,
       }));
       const groups = spec.groups ?? Math.ceil((spec.threads ?? 0) / spec.wg);
@@ -390,7 +397,7 @@ export class WebGpuBackend implements Backend {
     const spec = Array.isArray(s) ? s[0] : s;
     const slots: SlotDecl[] = [[0, n] as [number, Tensor], ...spec.bind.map((i) => [i + 1, n.src[i]] as [number, Tensor])]
       .map(([slot, t], k) => ({ name: SLOT_NAMES[slot], index: slot, type: t.type, binding: k + 1 }));
-    return buildShader({ wg: spec.wg, slots, bindings: slots.map((s) => ({ binding: s.binding, atomic: s.index === 0 && needsAtomicStore(n.type) })), helpers: spec.helpers, body: spec.body });
+    return buildShader({ wg: spec.wg, slots, bindings: slots.map((s) => ({ binding: s.binding, atomic: s.index === 0 && needsAtomicStore(n.type) })), helpers: spec.helpers, f16: spec.f16, body: spec.body });
   }
 
   private checkAlive(): void { if (this.disposed) throw new Error("webgpu: backend was disposed"); }

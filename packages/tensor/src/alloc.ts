@@ -21,9 +21,12 @@ export function placeGraph(backend: Backend, graph: Graph, state: ArenaState,
     }
     return false;
   };
-  for (const t of [...graph.leaves, ...graph.nodes]) {
-    if (t.root.buffer?.isArena && t.root.buffer !== state.arena) t.root.buffer = null; // stale arena binding
-  }
+  const dropStale = (t: Tensor) => {
+    const r = t.root;
+    if (r.buffer?.isArena && r.buffer !== state.arena) r.buffer = null; // stale arena binding
+  };
+  for (const t of graph.leaves) dropStale(t);
+  for (const t of graph.nodes) dropStale(t);
   const plan = planMemory(graph, needs, alignment);
   if (!state.arena || state.arena.size < plan.size) {
     state.arena?.free();

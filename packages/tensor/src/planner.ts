@@ -28,13 +28,17 @@ const alignUp = (x: number, a: number) => Math.ceil(x / a) * a;
  */
 export function planMemory(graph: Graph, needsStorage: (root: Tensor) => boolean, alignment = 256,
                            allowInplace = true): MemoryPlan {
+  // Runs once per compute (models rebuild graphs per token), hence plain loops over closures.
   const steps = graph.nodes;
   const lastUse = new Map<Tensor, number>();
   const END = steps.length;
-  steps.forEach((n, i) => { for (const s of n.src) lastUse.set(s.root, i); });
+  for (let i = 0; i < END; i++) { const src = steps[i].src; for (let k = 0; k < src.length; k++) lastUse.set(src[k].root, i); }
   for (const o of graph.outputs) lastUse.set(o.root, END);
   // A view output keeps its root alive; so does any view reachable after its root's producer.
-  steps.forEach((n, i) => { if (n.viewSrc) lastUse.set(n.root, Math.max(lastUse.get(n.root) ?? i, i)); });
+  for (let i = 0; i < END; i++) {
+    const n = steps[i];
+    if (n.viewSrc) { const r = n.root; lastUse.set(r, Math.max(lastUse.get(r) ?? i, i)); }
+  }
 
   const offsets = new Map<Tensor, number>();
   const lifetimes = new Map<Tensor, [number, number]>();
@@ -68,11 +72,15 @@ export function planMemory(graph: Graph, needsStorage: (root: Tensor) => boolean
   };
   const release = (off: number, bytes: number) => {
     bytes = alignUp(Math.max(bytes, 1), alignment);
-    free.push({ off, size: bytes });
-    free.sort((a, b) => a.off - b.off);
-    for (let i = 0; i + 1 < free.length; ) {
-      if (free[i].off + free[i].size === free[i + 1].off) { free[i].size += free[i + 1].size; free.splice(i + 1, 1); }
-      else i++;
+    // free stays sorted by offset and coalesced: insert in place and merge with the neighbours only.
+    let lo = 0, hi = free.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (free[mid].off < off) lo = mid + 1; else hi = mid; }
+    free.splice(lo, 0, { off, size: bytes });
+    if (lo + 1 < free.length && free[lo].off + free[lo].size === free[lo + 1].off) {
+      free[lo].size += free[lo + 1].size; free.splice(lo + 1, 1);
+    }
+    if (lo > 0 && free[lo - 1].off + free[lo - 1].size === free[lo].off) {
+      free[lo - 1].size += free[lo].size; free.splice(lo, 1);
     }
   };
   const bytesOf = (t: Tensor) => t.nBytes;
@@ -82,10 +90,13 @@ export function planMemory(graph: Graph, needsStorage: (root: Tensor) => boolean
     offsets.set(leaf, alloc(bytesOf(leaf)));
     lifetimes.set(leaf, [-1, lastUse.get(leaf) ?? -1]);
   }
-  const dying: Tensor[][] = steps.map(() => []);
-  for (const [r, i] of lastUse) if (i < END && offsets.has(r)) dying[i].push(r);
+  // Roots whose bytes are released after step i (arrays created on demand: most steps free nothing).
+  const dying: (Tensor[] | undefined)[] = new Array(END);
+  const die = (i: number, r: Tensor) => { const d = dying[i]; if (d) d.push(r); else dying[i] = [r]; };
+  for (const [r, i] of lastUse) if (i < END && offsets.has(r)) die(i, r);
 
-  steps.forEach((n, i) => {
+  for (let i = 0; i < END; i++) {
+    const n = steps[i];
     if (!n.viewSrc && !n.isLeaf && needsStorage(n)) {
       const s0 = n.src[0];
       const last = lastUse.get(n) ?? i;
@@ -96,16 +107,17 @@ export function planMemory(graph: Graph, needsStorage: (root: Tensor) => boolean
         // elements already overwritten, so such nodes get fresh storage.)
         offsets.set(n, offsets.get(s0)!);
         inplace.add(n);
-        dying[i] = dying[i].filter((r) => r !== s0);
+        dying[i] = dying[i]?.filter((r) => r !== s0);
         lifetimes.get(s0)![1] = i;
       } else {
         offsets.set(n, alloc(bytesOf(n)));
       }
       lifetimes.set(n, [i, last]);
-      if (last < END && last > i) dying[last].push(n);
-      else if (last <= i) dying[i].push(n);
+      if (last < END && last > i) die(last, n);
+      else if (last <= i) die(i, n);
     }
-    for (const r of dying[i]) release(offsets.get(r)!, bytesOf(r));
-  });
+    const d = dying[i];
+    if (d) for (let k = 0; k < d.length; k++) release(offsets.get(d[k])!, bytesOf(d[k]));
+  }
   return { size, alignment, offsets, lifetimes, inplace };
 }

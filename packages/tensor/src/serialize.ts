@@ -28,29 +28,46 @@ export interface SerializedGraph {
  */
 export function serializeGraph(graph: Graph, place: (root: Tensor) => [number, number],
                                inplace: ReadonlySet<Tensor> = new Set()): SerializedGraph {
-  const tensors = [...graph.leaves, ...graph.nodes];
+  // Runs once per compute (models rebuild graphs per token): plain loops, no per-tensor closures or arrays.
+  const tensors = graph.leaves.concat(graph.nodes);
+  const count = tensors.length;
   const index = new Map<Tensor, number>();
-  tensors.forEach((t, i) => index.set(t, i));
+  for (let i = 0; i < count; i++) index.set(tensors[i], i);
   const outputs = new Set(graph.outputs);
-  const rec = new Float64Array(tensors.length * REC);
-  tensors.forEach((t, i) => {
+  const rec = new Float64Array(count * REC);
+  for (let i = 0; i < count; i++) {
+    const t = tensors[i];
     const o = i * REC;
-    rec[o + F.op] = opCode(t.op);
+    const info = opInfo(t.op);
+    rec[o + F.op] = info.code;
     rec[o + F.type] = t.type;
-    for (let d = 0; d < 4; d++) { rec[o + F.ne + d] = t.ne[d]; rec[o + F.nb + d] = t.nb[d]; }
+    const ne = t.ne, nb = t.nb;
+    for (let d = 0; d < 4; d++) { rec[o + F.ne + d] = ne[d]; rec[o + F.nb + d] = nb[d]; }
     const [buf, off] = place(t.root);
     rec[o + F.buffer] = buf;
     rec[o + F.offset] = off + t.viewOffset;
-    rec[o + F.flags] = (VIEW_OPS.has(t.op) ? RF.noCompute : 0) | (outputs.has(t) ? RF.output : 0) |
+    rec[o + F.flags] = (info.view ? RF.noCompute : 0) | (outputs.has(t) ? RF.output : 0) |
       (t.isLeaf ? RF.leaf : 0) | (inplace.has(t) ? RF.inplace : 0);
-    if (t.src.length > MAX_SRC) throw new Error(`serializeGraph: ${t} has more than ${MAX_SRC} sources`);
-    rec[o + F.nSrc] = t.src.length;
-    for (let s = 0; s < MAX_SRC; s++) rec[o + F.src + s] = s < t.src.length ? index.get(t.src[s])! : -1;
-    const names = OP_PARAMS[t.op as OpName] as readonly string[];
+    const src = t.src, ns = src.length;
+    if (ns > MAX_SRC) throw new Error(`serializeGraph: ${t} has more than ${MAX_SRC} sources`);
+    rec[o + F.nSrc] = ns;
+    for (let s = 0; s < MAX_SRC; s++) rec[o + F.src + s] = s < ns ? index.get(src[s])! : -1;
+    const names = info.params, params = t.params;
     rec[o + F.nParams] = names.length;
-    names.forEach((n, p) => { rec[o + F.params + p] = t.params[n] ?? 0; });
-  });
-  return { records: rec, count: tensors.length, tensors, index };
+    for (let p = 0; p < names.length; p++) rec[o + F.params + p] = params[names[p]] ?? 0;
+  }
+  return { records: rec, count, tensors, index };
+}
+
+interface OpInfo { code: number; view: boolean; params: readonly string[] }
+const OP_INFO = new Map<string, OpInfo>();
+function opInfo(op: string): OpInfo {
+  let info = OP_INFO.get(op);
+  if (!info) {
+    info = { code: opCode(op), view: VIEW_OPS.has(op as OpName), params: OP_PARAMS[op as OpName] as readonly string[] };
+    OP_INFO.set(op, info);
+  }
+  return info;
 }
 
 export { OP_NAMES };

@@ -1,7 +1,7 @@
 // SOFT_MAX (with mask and ALiBi), FLASH_ATTN_EXT (online softmax, one thread per query row and head) and
 // ROPE (normal and NeoX, YaRN ramp, optional frequency factors; one thread per rotated pair).
 import { GgmlType, RopeMode, type Tensor } from "@ggts/tensor";
-import { guard, type KernelBuilder } from "./spec.js";
+import { DEFAULT_CONTEXT, F16_CHUNK, guard, type KernelBuilder } from "./spec.js";
 import { perRow, WG } from "./reduce.js";
 
 /** ALiBi slope parameters [m0, m1, nh2] for H heads. */
@@ -37,14 +37,26 @@ const softMax: KernelBuilder = (n) => {
 };
 
 const MAX_DV = 512;
-const flashAttn: KernelBuilder = (n) => {
+const flashAttn: KernelBuilder = (n, ctx = DEFAULT_CONTEXT) => {
   const [q, k, v, mask] = n.src;
   if (v.ne[0] > MAX_DV || q.type !== GgmlType.F32) return null;
+  // f16 K/V with shader-f16: q·k and p·v products in f16 (q·k summed in f16 over F16_CHUNK dims, then f32).
+  const h = ctx.f16 && k.type === GgmlType.F16 && v.type === GgmlType.F16;
+  const dot = h ? `
+    for (var d0 = 0u; d0 < Dk; d0 += ${F16_CHUNK}u) {
+      var ph = 0.0h;
+      for (var d = d0; d < min(Dk, d0 + ${F16_CHUNK}u); d++) { ph += f16(get_s0(d, iq, h, b)) * hh_s1(at_s1(d, j, hk, b)); }
+      s += f32(ph);
+    }` : `
+    for (var d = 0u; d < Dk; d++) { s += get_s0(d, iq, h, b) * get_s1(d, j, hk, b); }`;
+  const pv = h ? `let p16 = f16(p);
+    for (var e = 0u; e < Dv; e++) { ACC[e] = ACC[e] * c + f32(p16 * hh_s2(at_s2(e, j, hk, b))); }`
+    : `for (var e = 0u; e < Dv; e++) { ACC[e] = ACC[e] * c + p * get_s2(e, j, hk, b); }`;
   const { scale, max_bias, logit_softcap } = n.params;
   const [m0, m1, nh2] = alibi(max_bias, q.ne[2]);
   const rows = q.ne[1] * q.ne[2] * q.ne[3];
   return {
-    key: `flash_attn:${mask ? 1 : 0}`, wg: 64, threads: rows, bind: mask ? [0, 1, 2, 3] : [0, 1, 2], params: [scale, m0, m1, nh2, max_bias, logit_softcap],
+    key: `flash_attn:${mask ? 1 : 0}${h ? ":f16" : ""}`, f16: h, wg: 64, threads: rows, bind: mask ? [0, 1, 2, 3] : [0, 1, 2], params: [scale, m0, m1, nh2, max_bias, logit_softcap],
     helpers: SLOPE + `var<private> ACC: array<f32, ${MAX_DV}>;\n` + `fn tanh_s(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }\n`,
     body: guard(`ne_s0().y * ne_s0().z * ne_s0().w`) + `
   let nq = ne_s0();
@@ -56,8 +68,7 @@ const flashAttn: KernelBuilder = (n) => {
   var mx = neg_inf();
   var sum = 0.0;
   for (var j = 0u; j < nkv; j++) {
-    var s = 0.0;
-    for (var d = 0u; d < Dk; d++) { s += get_s0(d, iq, h, b) * get_s1(d, j, hk, b); }
+    var s = 0.0;${dot}
     s *= pf(0u);
     if (pf(5u) != 0.0) { s = pf(5u) * tanh_s(s / pf(5u)); }
     ${mask ? "s += sl * get_s3(j, iq, h % ne_s3().z, b % ne_s3().w);" : ""}
@@ -66,7 +77,7 @@ const flashAttn: KernelBuilder = (n) => {
     let c = exp(mx - mn);
     let p = exp(s - mn);
     sum = sum * c + p;
-    for (var e = 0u; e < Dv; e++) { ACC[e] = ACC[e] * c + p * get_s2(e, j, hk, b); }
+    ${pv}
     mx = mn;
   }
   let inv = 1.0 / sum;

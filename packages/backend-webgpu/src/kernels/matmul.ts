@@ -3,7 +3,7 @@
 // read once per TN (register blocking beats workgroup tiling on llvmpipe, where barriers are expensive).
 import { GgmlType, typeTraits, type Tensor } from "@ggts/tensor";
 import { DEQUANT_TYPES, dequantSubFn } from "./quant-read.js";
-import { DEFAULT_CONTEXT, count, guard, type KernelBuilder, type KernelSpec } from "./spec.js";
+import { DEFAULT_CONTEXT, F16_CHUNK, count, guard, type BuildContext, type KernelBuilder, type KernelSpec } from "./spec.js";
 import { REDUCE_HELPERS, WG } from "./reduce.js";
 
 /** b column counts up to this use the matrix-vector kernel. */
@@ -12,6 +12,54 @@ const PLAIN_A = new Set([GgmlType.F32, GgmlType.F16, GgmlType.BF16]);
 /** Types whose sub-block decode has no additive term (x = q·scale). */
 const NO_OFFSET = new Set([GgmlType.Q8_0, GgmlType.IQ4_NL, GgmlType.Q3_K, GgmlType.Q6_K, GgmlType.IQ4_XS]);
 const readableA = (t: GgmlType) => PLAIN_A.has(t) || DEQUANT_TYPES.has(t);
+/** f16 weights and quantized weights multiply in f16; f32 and bf16 weights keep f32 math. */
+const f16Math = (t: GgmlType, ctx: BuildContext) => ctx.f16 && (t === GgmlType.F16 || DEQUANT_TYPES.has(t));
+
+/**
+ * WGSL, f16 arithmetic: acc[i*TM+c] += a_i[k]·b_c[k] where weights are dequantised to f16 (q·d + m in f16),
+ * b is rounded to f16, and products are summed in f16 over one sub-block (≤ F16_CHUNK elements) before the
+ * partial sum is added to the f32 accumulator (ggml's CUDA/Vulkan f16 paths accumulate in f32 likewise).
+ * ar(i): byte address of row i of a; bc[c]: byte address of column c of b; sub: sub-block size expression.
+ */
+function f16Loop(a: Tensor, tn: number, tm: number, ar: (i: number) => string, sub: string): string {
+  const tr = typeTraits(a.type);
+  const R = Array.from({ length: tn }, (_, i) => i), C = Array.from({ length: tm }, (_, c) => c);
+  const N = tn * tm;
+  const fma = (av: (i: number) => string) =>
+    R.map((i) => C.map((c) => `part[${i * tm + c}] += ${av(i)} * b${c};`).join(" ")).join("\n        ");
+  const flush = `for (var x = 0u; x < ${N}u; x++) { acc[x] += f32(part[x]); }`;
+  const loadB = (kk: string) => C.map((c) => `let b${c} = f16(ld_s1(bc[${c}] + ${kk}));`).join(" ");
+  if (tr.blockSize === 1) {
+    return `
+  for (var k0 = 0u; k0 < K; k0 += ${F16_CHUNK}u) {
+    var part = array<f16, ${N}>();
+    for (var k = k0; k < min(K, k0 + ${F16_CHUNK}u); k++) {
+      ${loadB("k * nbb")}
+      ${R.map((i) => `let a${i} = hh_s0(${ar(i)} + k * nba);`).join(" ")}
+      ${fma((i) => `a${i}`)}
+    }
+    ${flush}
+  }`;
+  }
+  const hasSub = dequantSubFn(a.type, "s0") !== null;
+  return `
+  for (var blk = 0u; blk < K / ${tr.blockSize}u; blk++) {
+    ${R.map((i) => `let ba${i} = ${ar(i)} + blk * ${tr.typeSize}u;`).join(" ")}
+    for (var s = 0u; s < ${tr.blockSize}u / ${sub}; s++) {
+      ${hasSub ? R.map((i) => `let m${i} = vec2<f16>(dqs_s0(ba${i}, s));`).join(" ") : ""}
+      var part = array<f16, ${N}>();
+      for (var j = s * ${sub}; j < (s + 1u) * ${sub}; j++) {
+        ${loadB(`(blk * ${tr.blockSize}u + j) * nbb`)}
+        ${R.map((i) => hasSub ? `let q${i} = f16(dqq_s0(ba${i}, j)) * m${i}.x + m${i}.y;` : `let q${i} = f16(dq_s0(ba${i}, j));`).join(" ")}
+        ${fma((i) => `q${i}`)}
+      }
+      ${flush}
+    }
+  }`;
+}
+
+/** Sub-block size used by f16Loop for a's type (a divisor of the block, at most F16_CHUNK). */
+const f16Sub = (t: GgmlType) => dequantSubFn(t, "s0")?.[0] ?? Math.min(typeTraits(t).blockSize, F16_CHUNK);
 
 /** WGSL: accumulates acc[c] += a[k] * b_c[k] over the row at byte address ar, for TM columns at bc[c]. */
 function dotLoop(a: Tensor, tm: number): string {
@@ -60,12 +108,13 @@ function dotLoop(a: Tensor, tm: number): string {
  * Matrix-vector form (few columns of b): one workgroup per output element, lanes stride along K so that
  * neighbouring lanes read neighbouring bytes of the a row, then a workgroup sum.
  */
-function mulMatVec(n: Tensor): KernelSpec {
+function mulMatVec(n: Tensor, ctx: BuildContext): KernelSpec {
   const a = n.src[0];
   const tr = typeTraits(a.type);
+  const h = f16Math(a.type, ctx);
   const sub = tr.blockSize > 1 ? dequantSubFn(a.type, "s0") : null;
   const sb = sub ? sub[0] : 1;
-  const loop = tr.blockSize === 1
+  const loop = h ? matVecF16Loop(a) : tr.blockSize === 1
     ? `for (var k = lid; k < K; k += ${WG}u) { acc += ld_s0(ar + k * nb_s0().x) * ld_s1(bc + k * nbb); }`
     : sub ? `for (var u = lid; u < K / ${sb}u; u += ${WG}u) {
     let e0 = u * ${sb}u;
@@ -80,7 +129,7 @@ function mulMatVec(n: Tensor): KernelSpec {
     acc += dq_s0(ar + (k / ${tr.blockSize}u) * ${tr.typeSize}u, k % ${tr.blockSize}u) * ld_s1(bc + k * nbb);
   }`;
   return {
-    key: `mul_mat_vec`, wg: WG, groups: n.nElements, bind: [0, 1], rowChunked: true, helpers: REDUCE_HELPERS + (sub?.[1] ?? ""),
+    key: `mul_mat_vec${h ? ":f16" : ""}`, f16: h, wg: WG, groups: n.nElements, bind: [0, 1], rowChunked: true, helpers: REDUCE_HELPERS + (sub?.[1] ?? ""),
     body: `
   let i = unravel(wid, ne_d());
   let na = ne_s0(); let nbv = ne_s1();
@@ -96,6 +145,30 @@ function mulMatVec(n: Tensor): KernelSpec {
   if (lid == 0u) { st_d(at_d(i.x, i.y, i.z, i.w), s); }
 `,
   };
+}
+
+/** matVec lane loop in f16: each lane takes whole F16_CHUNK runs (plain) or sub-blocks (quantized). */
+function matVecF16Loop(a: Tensor): string {
+  const tr = typeTraits(a.type);
+  if (tr.blockSize === 1) {
+    return `for (var k0 = lid * ${F16_CHUNK}u; k0 < K; k0 += ${WG * F16_CHUNK}u) {
+    var p = 0.0h;
+    for (var k = k0; k < min(K, k0 + ${F16_CHUNK}u); k++) { p += hh_s0(ar + k * nb_s0().x) * f16(ld_s1(bc + k * nbb)); }
+    acc += f32(p);
+  }`;
+  }
+  const sub = dequantSubFn(a.type, "s0");
+  const sb = f16Sub(a.type);
+  const val = sub ? `f16(dqq_s0(ba, i0 + j)) * mh.x + mh.y` : `f16(dq_s0(ba, i0 + j))`;
+  return `for (var u = lid; u < K / ${sb}u; u += ${WG}u) {
+    let e0 = u * ${sb}u;
+    let ba = ar + (e0 / ${tr.blockSize}u) * ${tr.typeSize}u;
+    let i0 = e0 % ${tr.blockSize}u;
+    ${sub ? `let mh = vec2<f16>(dqs_s0(ba, i0 / ${sb}u));` : ""}
+    var p = 0.0h;
+    for (var j = 0u; j < ${sb}u; j++) { p += (${val}) * f16(ld_s1(bc + (e0 + j) * nbb)); }
+    acc += f32(p);
+  }`;
 }
 
 /** WGSL: the TN×TM register block acc[i*TM+c] += a_i[k]·b_c[k] over rows at ar[i] and columns at bc[c]. */
@@ -145,11 +218,11 @@ function blockLoop(a: Tensor, tn: number, tm: number): string {
 }
 
 /** Kernel ints with the sub-block size at pu(20): a runtime loop bound keeps llvmpipe from unrolling (slow compiles). */
-function subInts(a: Tensor, head: number[]): number[] {
+function subInts(a: Tensor, head: number[], f16: boolean): number[] {
   const ints = [...head];
   while (ints.length < 20) ints.push(0);
   const tr = typeTraits(a.type);
-  ints.push(dequantSubFn(a.type, "s0")?.[0] ?? tr.blockSize);
+  ints.push(f16 ? f16Sub(a.type) : dequantSubFn(a.type, "s0")?.[0] ?? tr.blockSize);
   return ints;
 }
 
@@ -157,13 +230,14 @@ function subInts(a: Tensor, head: number[]): number[] {
 const mulMat: KernelBuilder = (n, ctx = DEFAULT_CONTEXT) => {
   const [a, b] = n.src;
   if (!readableA(a.type) || b.type !== GgmlType.F32) return null;
-  if (n.ne[1] <= MATVEC_MAX_COLS && ctx.matvec === "workgroup") return mulMatVec(n);
+  if (n.ne[1] <= MATVEC_MAX_COLS && ctx.matvec === "workgroup") return mulMatVec(n, ctx);
+  const h = f16Math(a.type, ctx);
   const tm = n.ne[1] >= 4 ? 4 : 1;
   const tn = n.ne[1] >= 4 && n.ne[0] >= 4 ? 4 : 1;
   const ncb = Math.ceil(n.ne[1] / tm), nrb = Math.ceil(n.ne[0] / tn);
   return {
-    key: `mul_mat:${tn}x${tm}`, wg: 64, helpers: dequantSubFn(a.type, "s0")?.[1], threads: nrb * ncb * n.ne[2] * n.ne[3],
-    bind: [0, 1], ints: subInts(a, [ncb, nrb]), rowChunked: true,
+    key: `mul_mat:${tn}x${tm}${h ? ":f16" : ""}`, f16: h, wg: 64, helpers: dequantSubFn(a.type, "s0")?.[1], threads: nrb * ncb * n.ne[2] * n.ne[3],
+    bind: [0, 1], ints: subInts(a, [ncb, nrb], h), rowChunked: true,
     body: guard(`pu(1u) * pu(0u) * ne_d().z * ne_d().w`) + `
   let nd = ne_d();
   let rb = gid % pu(1u); let t = gid / pu(1u);
@@ -189,7 +263,7 @@ const mulMat: KernelBuilder = (n, ctx = DEFAULT_CONTEXT) => {
   var acc = array<f32, ${tn * tm}>();
   let c0 = cb * ${tm}u;
   for (var c = 0u; c < ${tm}u; c++) { bc[c] = at_s1(0u, min(c0 + c, nbv.y - 1u), i2, i3); }
-${blockLoop(a, tn, tm)}
+${h ? f16Loop(a, tn, tm, (i) => `ar[${i}]`, "pu(20u)") : blockLoop(a, tn, tm)}
   for (var i = 0u; i < ${tn}u; i++) {
     if (!ok[i]) { continue; }
     for (var c = 0u; c < ${tm}u; c++) { if (c0 + c < nd.y) { st_d(at_d(rb * ${tn}u + i, c0 + c, i2, i3), acc[i * ${tm}u + c]); } }
@@ -198,11 +272,12 @@ ${blockLoop(a, tn, tm)}
   };
 };
 
-const mulMatId: KernelBuilder = (n) => {
+const mulMatId: KernelBuilder = (n, ctx = DEFAULT_CONTEXT) => {
   const [as, b] = n.src;
   if (!readableA(as.type) || b.type !== GgmlType.F32) return null;
+  const h = f16Math(as.type, ctx);
   return {
-    key: "mul_mat_id", wg: 64, helpers: dequantSubFn(as.type, "s0")?.[1], threads: n.nElements, bind: [0, 1, 2], rowChunked: true,
+    key: `mul_mat_id${h ? ":f16" : ""}`, f16: h, wg: 64, helpers: dequantSubFn(as.type, "s0")?.[1], threads: n.nElements, bind: [0, 1, 2], rowChunked: true,
     body: guard(count("d")) + `
   let i = unravel(gid, ne_d());
   let row = i.x; let s = i.y; let t = i.z;
@@ -216,7 +291,7 @@ const mulMatId: KernelBuilder = (n) => {
   var bc: array<u32, 1>;
   var acc: array<f32, 1>;
   bc[0] = at_s1(0u, s % ne_s1().y, t, 0u); acc[0] = 0.0;
-${dotLoop(as, 1)}
+${h ? f16Loop(as, 1, 1, () => "ar", `${f16Sub(as.type)}u`) : dotLoop(as, 1)}
   st_d(at_d(row, s, t, 0u), acc[0]);
 `,
   };

@@ -19,6 +19,8 @@ export interface KernelSpec {
   bind: number[];
   /** The kernel checks pu(ROW_LO) <= flat row of src0 < pu(ROW_HI), so src0 may be bound in row ranges. */
   rowChunked?: boolean;
+  /** The shader uses f16 arithmetic (`enable f16;`); only built when BuildContext.f16 is set. */
+  f16?: boolean;
 }
 
 export const ROW_LO = 22;
@@ -29,8 +31,14 @@ export interface BuildContext {
   /** Matrix-vector products: one workgroup per output with lanes along K (GPUs), or one thread per row
    *  (software rasterizers like llvmpipe, where workgroup barriers are expensive). */
   matvec: "workgroup" | "rows";
+  /** The device has shader-f16 and the backend enables it: products over f16/quantized weights and f16 K/V
+   *  multiply in f16 (partial sums of at most F16_CHUNK products in f16, accumulated in f32). */
+  f16: boolean;
 }
-export const DEFAULT_CONTEXT: BuildContext = { matvec: "workgroup" };
+export const DEFAULT_CONTEXT: BuildContext = { matvec: "workgroup", f16: false };
+
+/** Longest run of products summed in f16 before the partial sum is added to an f32 accumulator. */
+export const F16_CHUNK = 32;
 
 export type KernelBuilder = (n: Tensor, ctx?: BuildContext) => KernelSpec | KernelSpec[] | null;
 

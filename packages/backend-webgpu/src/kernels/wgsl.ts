@@ -27,7 +27,7 @@ export interface SlotDecl {
 
 export interface BindingDecl { binding: number; atomic: boolean }
 
-const slotFns = (s: SlotDecl, atomic: boolean): string => {
+const slotFns = (s: SlotDecl, atomic: boolean, f16: boolean): string => {
   const n = s.name, B = `B${s.binding}`, k = s.index;
   const rd = atomic ? `atomicLoad(&${B}[w])` : `${B}[w]`;
   const tr = typeTraits(s.type);
@@ -40,7 +40,7 @@ fn u8_${n}(a: u32) -> u32 { return (rd_${n}(a >> 2u) >> ((a & 3u) * 8u)) & 255u;
 fn i8_${n}(a: u32) -> i32 { return bitcast<i32>(u8_${n}(a) << 24u) >> 24u; }
 fn u16_${n}(a: u32) -> u32 { return (rd_${n}(a >> 2u) >> ((a & 2u) * 8u)) & 65535u; }
 fn h_${n}(a: u32) -> f32 { return unpack2x16float(u16_${n}(a)).x; }
-fn w32_${n}(a: u32) -> u32 {
+${f16 ? `fn hh_${n}(a: u32) -> f16 { return bitcast<vec2<f16>>(rd_${n}(a >> 2u))[(a >> 1u) & 1u]; }\n` : ""}fn w32_${n}(a: u32) -> u32 {
   if ((a & 3u) == 0u) { return rd_${n}(a >> 2u); }
   return u8_${n}(a) | (u8_${n}(a + 1u) << 8u) | (u8_${n}(a + 2u) << 16u) | (u8_${n}(a + 3u) << 24u);
 }
@@ -106,6 +106,8 @@ export interface ShaderParts {
   bindings: BindingDecl[];
   /** Extra module-scope declarations (helpers, workgroup vars). */
   helpers?: string;
+  /** Emit `enable f16;` and the f16 accessors hh_<slot>(byte address) -> f16. */
+  f16?: boolean;
   /** Body of main; has gid (global thread index), wid (workgroup index), lid (local index). */
   body: string;
 }
@@ -114,7 +116,7 @@ export function buildShader(p: ShaderParts): string {
   const decls = p.bindings.map((b) =>
     `@group(0) @binding(${b.binding}) var<storage, read_write> B${b.binding}: array<${b.atomic ? "atomic<u32>" : "u32"}>;`);
   const atomicOf = new Map(p.bindings.map((b) => [b.binding, b.atomic]));
-  return stripUnused(`
+  return (p.f16 ? "enable f16;\n" : "") + stripUnused(`
 struct Uni { v: array<vec4<u32>, 32> }
 @group(0) @binding(0) var<uniform> U: Uni;
 ${decls.join("\n")}
@@ -132,7 +134,7 @@ fn unravel(i: u32, ne: vec4<u32>) -> vec4<u32> {
   let i1 = r % ne.y; let r2 = r / ne.y;
   return vec4<u32>(i0, i1, r2 % ne.z, r2 / ne.z);
 }
-${p.slots.map((s) => slotFns(s, atomicOf.get(s.binding) ?? false)).join("")}
+${p.slots.map((s) => slotFns(s, atomicOf.get(s.binding) ?? false, p.f16 ?? false)).join("")}
 ${p.helpers ?? ""}
 @compute @workgroup_size(${p.wg})
 fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
