@@ -32,9 +32,10 @@ export const OP_PARAMS = {
 
 export type OpName = keyof typeof OP_PARAMS;
 export const OP_NAMES = Object.keys(OP_PARAMS) as OpName[];
+const OP_CODES = new Map<string, number>(OP_NAMES.map((n, i) => [n, i]));
 export const opCode = (name: string): number => {
-  const i = OP_NAMES.indexOf(name as OpName);
-  if (i < 0) throw new Error(`unknown op "${name}"`);
+  const i = OP_CODES.get(name);
+  if (i === undefined) throw new Error(`unknown op "${name}"`);
   return i;
 };
 
