@@ -7,7 +7,7 @@ import type { KimiHParams } from "./hparams.js";
 import type { LayerMemorySpec } from "./memory.js";
 import type { UBatch } from "./ubatch.js";
 import type { WeightLoader } from "./weights.js";
-import { attention, causalConv, concatAll, deltaNet, moe, readableCache, rmsNormW, selectRows, swigluFfn, type MoeWeights } from "./layers.js";
+import { attention, causalConv, concatAll, decoder, deltaNet, moe, readableCache, rmsNormW, swigluFfn, type MoeWeights } from "./layers.js";
 
 interface KdaWeights {
   wq: Tensor; wk: Tensor; wv: Tensor;
@@ -101,29 +101,20 @@ export class KimiLinearGraph implements ArchGraph {
 
   build(ub: UBatch): G.Tensor | null {
     const hp = this.hparams;
-    let x = G.getRows(this.tokEmbd, G.tensor(G.GgmlType.I32, [ub.nTokens], ub.tokens, "inp_tokens"));
-    for (let il = 0; il < this.layers.length; il++) {
-      const L = this.layers[il];
-      const h = rmsNormW(x, L.attnNorm, hp.rmsEps);
-      let cur = L.kda ? this.kda(ub, il, L.kda, h) : this.mla(ub, il, L.mla!, h);
-      // No logits wanted: the last layer only has to update its memory.
-      if (il === this.layers.length - 1 && ub.outRows.length === 0) return null;
-      let res = x;
-      if (il === this.layers.length - 1) { cur = selectRows(cur, ub); res = selectRows(res, ub); }
-      const h2 = G.add(cur, res);
-      const f = rmsNormW(h2, L.ffnNorm, hp.rmsEps);
-      let ffn: Tensor;
-      if (L.dense) ffn = swigluFfn(f, L.dense.gate, L.dense.up, L.dense.down);
-      else {
-        ffn = moe(f, L.moe!, {
+    return decoder(ub, {
+      tokEmbd: this.tokEmbd, outNorm: this.outNorm, output: this.output, rmsEps: hp.rmsEps, nLayers: this.layers.length,
+      norms: (il) => [this.layers[il].attnNorm, this.layers[il].ffnNorm],
+      mixer: (il, h) => { const L = this.layers[il]; return L.kda ? this.kda(ub, il, L.kda, h) : this.mla(ub, il, L.mla!, h); },
+      ffn: (il, f) => {
+        const L = this.layers[il];
+        if (L.dense) return swigluFfn(f, L.dense.gate, L.dense.up, L.dense.down);
+        const routed = moe(f, L.moe!, {
           nUsed: hp.nExpertUsed, gating: hp.gatingFunc === 2 ? "sigmoid" : "softmax", normalize: true,
           scale: hp.expertWeightsScale,
         });
-        if (L.shared) ffn = G.add(ffn, swigluFfn(f, L.shared.gate, L.shared.up, L.shared.down));
-      }
-      x = G.add(ffn, h2);
-    }
-    return G.mulMat(this.output, rmsNormW(x, this.outNorm, hp.rmsEps));
+        return L.shared ? G.add(routed, swigluFfn(f, L.shared.gate, L.shared.up, L.shared.down)) : routed;
+      },
+    });
   }
 
   private kda(ub: UBatch, il: number, w: KdaWeights, x: Tensor): Tensor {

@@ -146,3 +146,35 @@ export function selectRows(x: Tensor, ub: UBatch): Tensor {
   return G.getRows(x, idx);
 }
 
+
+export interface DecoderParts {
+  tokEmbd: Tensor;
+  outNorm: Tensor;
+  output: Tensor;
+  rmsEps: number;
+  nLayers: number;
+  /** Pre-mixer norm weight and post-mixer (pre-FFN) norm weight of layer il. */
+  norms(il: number): [Tensor, Tensor];
+  mixer(il: number, h: Tensor): Tensor;
+  ffn(il: number, h: Tensor): Tensor;
+}
+
+/**
+ * The pre-norm residual skeleton both architectures share: embed, then per layer
+ * h = x + mixer(norm(x)), x = h + ffn(norm(h)); logits of the rows the ubatch wants (null when it wants none).
+ */
+export function decoder(ub: UBatch, d: DecoderParts): Tensor | null {
+  let x = G.getRows(d.tokEmbd, G.tensor(G.GgmlType.I32, [ub.nTokens], ub.tokens, "inp_tokens"));
+  for (let il = 0; il < d.nLayers; il++) {
+    const [attnNorm, ffnNorm] = d.norms(il);
+    let cur = d.mixer(il, rmsNormW(x, attnNorm, d.rmsEps));
+    const last = il === d.nLayers - 1;
+    // No logits wanted: the last layer only has to update its memory.
+    if (last && ub.outRows.length === 0) return null;
+    let res = x;
+    if (last) { cur = selectRows(cur, ub); res = selectRows(res, ub); }
+    const h = G.add(cur, res);
+    x = G.add(d.ffn(il, rmsNormW(h, ffnNorm, d.rmsEps)), h);
+  }
+  return G.mulMat(d.output, rmsNormW(x, d.outNorm, d.rmsEps));
+}

@@ -7,7 +7,7 @@ import type { Qwen3NextHParams } from "./hparams.js";
 import type { LayerMemorySpec } from "./memory.js";
 import type { UBatch } from "./ubatch.js";
 import type { WeightLoader } from "./weights.js";
-import { attention, causalConv, concatAll, deltaNet, moe, readableCache, rmsNormW, selectRows, swigluFfn, type MoeWeights } from "./layers.js";
+import { attention, causalConv, concatAll, decoder, deltaNet, moe, readableCache, rmsNormW, swigluFfn, type MoeWeights } from "./layers.js";
 
 interface GdnWeights {
   qkv: Tensor; gate: Tensor; ba: Tensor; conv: Tensor; dtBias: Tensor; a: Tensor; norm: Tensor; out: Tensor;
@@ -87,25 +87,18 @@ export class Qwen3NextGraph implements ArchGraph {
 
   build(ub: UBatch): G.Tensor | null {
     const hp = this.hparams;
-    let x = G.getRows(this.tokEmbd, G.tensor(G.GgmlType.I32, [ub.nTokens], ub.tokens, "inp_tokens"));
-    for (let il = 0; il < this.layers.length; il++) {
-      const L = this.layers[il];
-      const h = rmsNormW(x, L.attnNorm, hp.rmsEps);
-      let cur = L.gdn ? this.gdn(ub, il, L.gdn, h) : this.attn(ub, il, L.attn!, h);
-      // No logits wanted: the last layer only has to update its memory.
-      if (il === this.layers.length - 1 && ub.outRows.length === 0) return null;
-      let res = x;
-      if (il === this.layers.length - 1) { cur = selectRows(cur, ub); res = selectRows(res, ub); }
-      const h2 = G.add(cur, res);
-      const f = rmsNormW(h2, L.postNorm, hp.rmsEps);
-      let ffn = moe(f, L.moe, { nUsed: hp.nExpertUsed, gating: "softmax", normalize: true, scale: 1 });
-      if (L.shared) {
+    return decoder(ub, {
+      tokEmbd: this.tokEmbd, outNorm: this.outNorm, output: this.output, rmsEps: hp.rmsEps, nLayers: this.layers.length,
+      norms: (il) => [this.layers[il].attnNorm, this.layers[il].postNorm],
+      mixer: (il, h) => { const L = this.layers[il]; return L.gdn ? this.gdn(ub, il, L.gdn, h) : this.attn(ub, il, L.attn!, h); },
+      ffn: (il, f) => {
+        const L = this.layers[il];
+        const routed = moe(f, L.moe, { nUsed: hp.nExpertUsed, gating: "softmax", normalize: true, scale: 1 });
+        if (!L.shared) return routed;
         const sh = swigluFfn(f, L.shared.gate, L.shared.up, L.shared.down);
-        ffn = G.add(ffn, G.mul(sh, G.sigmoid(G.mulMat(L.shared.inp, f))));
-      }
-      x = G.add(ffn, h2);
-    }
-    return G.mulMat(this.output, rmsNormW(x, this.outNorm, hp.rmsEps));
+        return G.add(routed, G.mul(sh, G.sigmoid(G.mulMat(L.shared.inp, f))));
+      },
+    });
   }
 
   private gdn(ub: UBatch, il: number, w: GdnWeights, x: Tensor): Tensor {
