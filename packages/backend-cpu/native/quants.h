@@ -34,7 +34,8 @@ struct BlockQ5_K { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t
 struct BlockQ6_K { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; };
 struct BlockQ8_K { float d; int8_t qs[256]; int16_t bsums[16]; };
 struct BlockIQ4XS { uint16_t d; uint16_t scales_h; uint8_t scales_l[4]; uint8_t qs[128]; };
-// Activation block for 32-element weight blocks (scratch only): float scale, s = d·Σq for the q4_1/q5_1 offset.
+// Activation block for 32-element weight blocks (scratch only): scale and s = d·Σq (q4_1/q5_1 offset), both
+// rounded to f16 values as in ggml, held as float.
 struct BlockQ8A { float d; float s; int8_t qs[32]; };
 #pragma pack(pop)
 

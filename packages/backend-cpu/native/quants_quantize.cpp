@@ -227,8 +227,10 @@ void quantize_row_q8a(const float* x, BlockQ8A* y, int64_t n) {
     __m256i p = _mm256_packs_epi16(p01, p23);
     p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     _mm256_storeu_si256((__m256i*)y[i].qs, p);
-    y[i].d = d;
-    y[i].s = d * (float)hsum_i32_8(s32);
+    // ggml stores the activation scales as f16 (block_q8_0/q8_1); rounding them the same way keeps our
+    // quantized-weight products within float-summation noise of llama.cpp's.
+    y[i].d = half_to_float(float_to_half(d));
+    y[i].s = half_to_float(float_to_half(d * (float)hsum_i32_8(s32)));
 #else
     float amax = 0;
     for (int j = 0; j < 32; j++) amax = std::max(amax, std::fabs(x[j]));
@@ -240,8 +242,8 @@ void quantize_row_q8a(const float* x, BlockQ8A* y, int64_t n) {
       y[i].qs[j] = (int8_t)q;
       sum += q;
     }
-    y[i].d = d;
-    y[i].s = d * (float)sum;
+    y[i].d = half_to_float(float_to_half(d));
+    y[i].s = half_to_float(float_to_half(d * (float)sum));
 #endif
   }
 }

@@ -8,7 +8,8 @@
 // which flips MoE near-ties in these random models); larger ubatches dequantize the weights and run f32 GEMM.
 // So on native backends the long prompt must match ref64 tightly (measured 6.0e-6 / 7.2e-6 on cpu) — this is
 // what pins the dequantizers — and the short prompt is checked loosely against llama.cpp only:
-// NMSE ≤ 0.2, argmax ≥ 50 % (measured on cpu: q8_0 0.166 / 55 %, q4_k_m 0.0012 / 100 %).
+// NMSE ≤ 0.15, argmax ≥ 60 % (measured on cpu with ggml's f16-rounded activation scales: q8_0 0.112 / 64 %,
+// q4_k_m 0.068 / 91 %; the 11-token prefill runs the f32 GEMM path where ggml quantizes, so some noise remains).
 import { describe, it, expect, afterAll } from "vitest";
 import { createBackend, type Backend } from "@ggts/tensor";
 import { loadModel, type Model } from "@ggts/models";
@@ -36,7 +37,7 @@ function checks(backend: string): Check[] {
     ];
   }
   return [
-    { prompt: "short", ref64: false, nmseMax: 0.2, argmaxMin: 0.5 },
+    { prompt: "short", ref64: false, nmseMax: 0.15, argmaxMin: 0.6 },
     { prompt: "long", ref64: true, nmseMax: 0.1, argmaxMin: 0.6 },
   ];
 }
