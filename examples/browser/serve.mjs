@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { spawn } from "node:child_process";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
@@ -45,7 +46,7 @@ server.listen(port, "127.0.0.1", () => {
   const bin = opt("--chromium", "chromium");
   const flags = (opt("--flags", "--headless=new --no-sandbox --enable-unsafe-webgpu --enable-features=Vulkan " +
     "--use-vulkan=swiftshader --use-angle=swiftshader --disable-gpu-sandbox --ignore-gpu-blocklist")).split(/\s+/).filter(Boolean);
-  chrome = spawn(bin, [...flags, "--user-data-dir=/tmp/ggts-chromium-profile", url], { stdio: ["ignore", "inherit", "inherit"] });
+  chrome = spawn(bin, [...flags, `--user-data-dir=${join(tmpdir(), "ggts-chromium-profile")}`, url], { stdio: ["ignore", "inherit", "inherit"] });
   chrome.on("exit", (code) => { console.log(`chromium exited with ${code} before the page reported`); finish(2); });
   setTimeout(() => { console.log("timed out waiting for the page"); finish(3); }, Number(opt("--timeout", "90")) * 1000);
 });
