@@ -2,13 +2,12 @@
 // q, k [S, Hk, T, N]; v [S, Hv, T, N]; g [1|S, Hv, T, N] (1: GDN scalar gate, S: KDA per-key gate);
 // beta [1, Hv, T, N]; state [S, S, Hv, N] with the key index contiguous. Value head h reads key head
 // ⌊h/(Hv/Hk)⌋. q is scaled by 1/sqrt(S) here. Any backend that has the primitives can run these graphs.
-import { GgmlType } from "../types.js";
 import type { Tensor } from "../tensor.js";
-import { check, checkTensor, checkType, shapeStr } from "../ops/define.js";
+import { check } from "../ops/define.js";
 import { add, sub, mul, scale, exp } from "../ops/elementwise.js";
 import { cumsum } from "../ops/reduce.js";
 import { mulMat } from "../ops/matmul.js";
-import { tri, fill, diag, solveTri } from "../ops/delta.js";
+import { tri, fill, diag, solveTri, checkDeltaRuleArgs, type DeltaRuleDims } from "../ops/delta.js";
 import { TriType } from "../ops/spec.js";
 import { view, reshape, permute, transpose, cont, concat, pad, repeat } from "../ops/layout.js";
 
@@ -24,26 +23,12 @@ export interface DeltaRuleChunkedOptions {
   chunkSize?: number;
 }
 
-interface Dims { S: number; Hk: number; Hv: number; T: number; N: number; kda: boolean }
+type Dims = DeltaRuleDims;
 
 function validate(op: string, q: Tensor, k: Tensor, v: Tensor, g: Tensor, beta: Tensor, state: Tensor): Dims {
-  for (const [n, t] of [["q", q], ["k", k], ["v", v], ["g", g], ["beta", beta], ["state", state]] as const) {
-    checkTensor(op, n, t);
-    checkType(op, n, t, GgmlType.F32);
-  }
-  const [S, Hk, T, N] = q.ne;
-  const Hv = v.ne[1];
-  check(k.ne.every((x, i) => x === q.ne[i]), op, () => `k ${shapeStr(k)} must equal q ${shapeStr(q)}`);
-  check(v.ne[0] === S && v.ne[2] === T && v.ne[3] === N, op, () => `v ${shapeStr(v)} must be [${S}, H_v, ${T}, ${N}] for q ${shapeStr(q)}`);
-  check(Hv % Hk === 0, op, () => `value heads ${Hv} must be a multiple of key heads ${Hk}`);
-  check((g.ne[0] === 1 || g.ne[0] === S) && g.ne[1] === Hv && g.ne[2] === T && g.ne[3] === N, op, () =>
-    `g ${shapeStr(g)} must be [1 or ${S}, ${Hv}, ${T}, ${N}]`);
-  check(beta.ne[0] === 1 && beta.ne[1] === Hv && beta.ne[2] === T && beta.ne[3] === N, op, () =>
-    `beta ${shapeStr(beta)} must be [1, ${Hv}, ${T}, ${N}]`);
-  check(state.ne[0] === S && state.ne[1] === S && state.ne[2] === Hv && state.ne[3] === N, op, () =>
-    `state ${shapeStr(state)} must be [${S}, ${S}, ${Hv}, ${N}]`);
-  check(T >= 1, op, () => `no tokens (T = 0)`);
-  return { S, Hk, Hv, T, N, kda: g.ne[0] !== 1 };
+  const d = checkDeltaRuleArgs(op, q, k, v, g, beta, state);
+  check(d.T >= 1, op, () => `no tokens (T = 0)`);
+  return d;
 }
 
 /** Views below assume element-contiguous rows. */

@@ -56,22 +56,11 @@ export function ssmConv(sx: Tensor, c: Tensor): Tensor {
   return node("SSM_CONV", GgmlType.F32, [c.ne[1], T, sx.ne[2], 1], [sx, c]);
 }
 
-export interface GatedDeltaNetResult {
-  /** Raw result: [S_v·H_v·T·N + S_v·S_v·H_v·N] floats. */
-  node: Tensor;
-  /** Attention output [S_v, H_v, T, N]. */
-  output: Tensor;
-  /** New state [S_k, S_v, H_v, N], key index contiguous. */
-  state: Tensor;
-}
+export interface DeltaRuleDims { S: number; Hk: number; Hv: number; T: number; N: number; kda: boolean }
 
-/**
- * The whole delta rule for a micro-batch. q, k [S, H_k, T, N] (L2-normalised, q not pre-scaled),
- * v [S, H_v, T, N], g [1|S, H_v, T, N] log-decay (scalar gate or per key channel), beta [1, H_v, T, N],
- * state [S, S, H_v, N]. Value head h reads q/k head ⌊h/(H_v/H_k)⌋.
- */
-export function gatedDeltaNet(q: Tensor, k: Tensor, v: Tensor, g: Tensor, beta: Tensor, state: Tensor): GatedDeltaNetResult {
-  const op = "gatedDeltaNet";
+/** Argument checks shared by the fused op and the decomposed delta-rule graphs (nn/delta-rule.ts). */
+export function checkDeltaRuleArgs(op: string, q: Tensor, k: Tensor, v: Tensor, g: Tensor, beta: Tensor,
+                                   state: Tensor): DeltaRuleDims {
   for (const [n, t] of [["q", q], ["k", k], ["v", v], ["g", g], ["beta", beta], ["state", state]] as const) {
     checkTensor(op, n, t);
     checkType(op, n, t, GgmlType.F32);
@@ -88,6 +77,25 @@ export function gatedDeltaNet(q: Tensor, k: Tensor, v: Tensor, g: Tensor, beta: 
     `beta ${shapeStr(beta)} must be [1, ${Hv}, ${T}, ${N}]`);
   check(state.ne[0] === S && state.ne[1] === S && state.ne[2] === Hv && state.ne[3] === N, op, () =>
     `state ${shapeStr(state)} must be [${S}, ${S}, ${Hv}, ${N}]`);
+  return { S, Hk, Hv, T, N, kda: g.ne[0] !== 1 };
+}
+
+export interface GatedDeltaNetResult {
+  /** Raw result: [S_v·H_v·T·N + S_v·S_v·H_v·N] floats. */
+  node: Tensor;
+  /** Attention output [S_v, H_v, T, N]. */
+  output: Tensor;
+  /** New state [S_k, S_v, H_v, N], key index contiguous. */
+  state: Tensor;
+}
+
+/**
+ * The whole delta rule for a micro-batch. q, k [S, H_k, T, N] (L2-normalised, q not pre-scaled),
+ * v [S, H_v, T, N], g [1|S, H_v, T, N] log-decay (scalar gate or per key channel), beta [1, H_v, T, N],
+ * state [S, S, H_v, N]. Value head h reads q/k head ⌊h/(H_v/H_k)⌋.
+ */
+export function gatedDeltaNet(q: Tensor, k: Tensor, v: Tensor, g: Tensor, beta: Tensor, state: Tensor): GatedDeltaNetResult {
+  const { S, Hv, T, N } = checkDeltaRuleArgs("gatedDeltaNet", q, k, v, g, beta, state);
   const nOut = S * Hv * T * N;
   const raw = node("GATED_DELTA_NET", GgmlType.F32, [nOut + S * S * Hv * N, 1, 1, 1], [q, k, v, g, beta, state]);
   const output = view(raw, [S, Hv, T, N]);
