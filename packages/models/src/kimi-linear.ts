@@ -7,7 +7,7 @@ import type { KimiHParams } from "./hparams.js";
 import type { LayerMemorySpec } from "./memory.js";
 import type { UBatch } from "./ubatch.js";
 import type { WeightLoader } from "./weights.js";
-import { attention, causalConv, concatAll, decoder, deltaNet, moe, readableCache, rmsNormW, swigluFfn, type MoeWeights } from "./layers.js";
+import { attention, causalConv, decoder, deltaNet, moe, readableCache, rmsNormW, swigluFfn, type MoeWeights } from "./layers.js";
 
 interface KdaWeights {
   wq: Tensor; wk: Tensor; wv: Tensor;
@@ -167,7 +167,7 @@ export class KimiLinearGraph implements ArchGraph {
       const qs = G.view(Q, [R + rope, H, nst], [Q.nb[1], Q.nb[2]], s * nst * Q.nb[2]);
       outs.push(attention(qs, kView, vView, pos0, scale, ub.opts.flashAttn, ub.opts.attnScoreLimit)); // [R,H,nst]
     });
-    const oc = concatAll(outs, 2); // [R,H,T]
+    const oc = G.concatAll(outs, 2); // [R,H,T]
     const o = G.mulMat(w.vB, G.cont(G.permute(oc, 0, 2, 1, 3))); // [v,T,H]
     return G.mulMat(w.wo, G.cont(G.permute(o, 0, 2, 1, 3), [hp.vHeadMla * H, T]));
   }

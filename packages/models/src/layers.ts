@@ -60,7 +60,7 @@ export function moe(x: Tensor, w: MoeWeights, o: MoeOptions): Tensor {
 export function causalConv(ub: UBatch, x: Tensor, w: Tensor, states: readonly Tensor[]): Tensor {
   const C = x.ne[0], nst = ub.nSeqTokens, ns = ub.nSeqs;
   const K = w.ne[0];
-  const st = concatAll(states, 2);
+  const st = G.concatAll(states, 2);
   const sx = G.concat(st, G.transpose(G.reshape(x, [C, nst, ns])), 0); // [K−1+nst, C, ns]
   for (let s = 0; s < ns; s++) {
     const last = G.view(sx, [K - 1, C, 1], [sx.nb[1], sx.nb[2]], nst * sx.nb[0] + s * sx.nb[2]);
@@ -72,7 +72,7 @@ export function causalConv(ub: UBatch, x: Tensor, w: Tensor, states: readonly Te
 /** The delta rule over [S,H,nst,ns] inputs; state views per sequence [S,S,Hv,1]; records the state write-back. */
 export function deltaNet(ub: UBatch, q: Tensor, k: Tensor, v: Tensor, g: Tensor, beta: Tensor,
                          states: readonly Tensor[]): Tensor {
-  const st = concatAll(states, 3);
+  const st = G.concatAll(states, 3);
   const r = runDeltaRule(ub, q, k, v, g, beta, st);
   for (let s = 0; s < ub.nSeqs; s++) {
     const nb = r.state.nb;
@@ -129,16 +129,10 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, pos0: number, scale: 
     const kqv = G.mulMat(vt, kq); // [Dv, n, H]
     outs.push(G.cont(G.permute(kqv, 0, 2, 1, 3)));
   }
-  return concatAll(outs, 2);
+  return G.concatAll(outs, 2);
 }
 
 /** Concatenates along dim as a balanced tree (a chain would copy O(n²) bytes). */
-export function concatAll(ts: readonly Tensor[], dim: number): Tensor {
-  if (ts.length === 1) return ts[0];
-  const h = ts.length >> 1;
-  return G.concat(concatAll(ts.slice(0, h), dim), concatAll(ts.slice(h), dim), dim);
-}
-
 /** Selects the rows to output (getRows over tokens) when not all are wanted. */
 export function selectRows(x: Tensor, ub: UBatch): Tensor {
   if (ub.outRows.length === ub.nTokens && ub.outRows.every((r, i) => r === i)) return x;

@@ -7,7 +7,7 @@ import type { Qwen3NextHParams } from "./hparams.js";
 import type { LayerMemorySpec } from "./memory.js";
 import type { UBatch } from "./ubatch.js";
 import type { WeightLoader } from "./weights.js";
-import { attention, causalConv, concatAll, decoder, deltaNet, moe, readableCache, rmsNormW, swigluFfn, type MoeWeights } from "./layers.js";
+import { attention, causalConv, decoder, deltaNet, moe, readableCache, rmsNormW, swigluFfn, type MoeWeights } from "./layers.js";
 
 interface GdnWeights {
   qkv: Tensor; gate: Tensor; ba: Tensor; conv: Tensor; dtBias: Tensor; a: Tensor; norm: Tensor; out: Tensor;
@@ -150,7 +150,7 @@ export class Qwen3NextGraph implements ArchGraph {
       const qs = G.view(q, [hd, H, nst], [q.nb[1], q.nb[2]], s * nst * q.nb[2]);
       outs.push(attention(qs, heads(kc), heads(vc), pos0, 1 / Math.sqrt(hd), ub.opts.flashAttn, ub.opts.attnScoreLimit));
     });
-    const o = concatAll(outs, 2); // [hd, H, T]
+    const o = G.concatAll(outs, 2); // [hd, H, T]
     const gated = G.mul(G.reshape(o, [hd * H, T]), G.sigmoid(gate));
     return G.mulMat(w.wo, gated);
   }

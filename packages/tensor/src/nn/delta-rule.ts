@@ -9,7 +9,7 @@ import { cumsum } from "../ops/reduce.js";
 import { mulMat } from "../ops/matmul.js";
 import { tri, fill, diag, solveTri, checkDeltaRuleArgs, type DeltaRuleDims } from "../ops/delta.js";
 import { TriType } from "../ops/spec.js";
-import { view, reshape, permute, transpose, cont, concat, pad, repeat } from "../ops/layout.js";
+import { view, reshape, permute, transpose, cont, concat, concatAll, pad, repeat } from "../ops/layout.js";
 
 export interface DeltaRuleResult {
   /** Attention output [S, Hv, T, N]. */
@@ -33,13 +33,6 @@ function validate(op: string, q: Tensor, k: Tensor, v: Tensor, g: Tensor, beta: 
 
 /** Views below assume element-contiguous rows. */
 const rowsContiguous = (t: Tensor) => (t.nb[0] === 4 ? t : cont(t));
-
-/** Concatenates along dim as a balanced tree (a chain would copy O(n²) bytes). */
-function concatAll(ts: Tensor[], dim: number): Tensor {
-  if (ts.length === 1) return ts[0];
-  const h = ts.length >> 1;
-  return concat(concatAll(ts.slice(0, h), dim), concatAll(ts.slice(h), dim), dim);
-}
 
 /**
  * Token-by-token form (llama.cpp's path for one-token micro-batches): per token, decay the state,

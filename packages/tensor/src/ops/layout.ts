@@ -146,3 +146,10 @@ export function setRows(dst: Tensor, src: Tensor, idx: Tensor): Tensor {
   return viewNode("SET_ROWS", dst, [...dst.ne] as Shape4, [...dst.nb] as Shape4, 0, [dst, src, idx]);
 }
 
+/** Concatenates many tensors along dim as a balanced tree (a chain would copy O(n²) bytes). */
+export function concatAll(ts: readonly Tensor[], dim: number): Tensor {
+  check(ts.length > 0, "concatAll", () => "no tensors given");
+  if (ts.length === 1) return ts[0];
+  const h = ts.length >> 1;
+  return concat(concatAll(ts.slice(0, h), dim), concatAll(ts.slice(h), dim), dim);
+}
