@@ -1,6 +1,8 @@
 // Node-API surface of the CPU backend: buffers, file mappings, tensor copies and asynchronous graph runs.
 #include <napi.h>
+#include <chrono>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 #include "buffers.h"
@@ -18,12 +20,22 @@ struct BufferHandle {
   int64_t adjusted = 0;  // bytes reported to V8 as external memory
 };
 
+// Per-op time of the graphs run while profiling is on (key: op, type of src0). Thread 0 times every step: a
+// multi-thread node until all threads passed the barrier after it, single-thread nodes one by one.
+struct OpTime { int64_t count = 0; double ns = 0; int64_t threads = 0; };
+using OpProfile = std::map<std::pair<int, int32_t>, OpTime>;
+
 struct Context {
   std::unique_ptr<ThreadPool> pool;
   uint8_t* wdata = nullptr;
   size_t wcap = 0;
   std::atomic<bool> busy{false};
   double split_min_ns;
+  bool profiling = false;  // set and read on the JS thread only while no graph runs
+  OpProfile profile;
+  // Chunk counters of consecutive steps alternate: while step s uses one, thread 0 zeroes the other for s+1
+  // (its last users finished before the barrier that started s).
+  alignas(64) std::atomic<int64_t> chunk[2];
   Context(int threads, double split) : pool(new ThreadPool(threads)), split_min_ns(split) {}
   ~Context() { std::free(wdata); }
   void reserve(size_t n) {
@@ -161,6 +173,17 @@ struct Job {
 
 void no_barrier(void*) {}
 
+inline double now_ns() {
+  return (double)std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void add_time(OpProfile& prof, const Node& n, double ns) {
+  OpTime& t = prof[{n.op, n.nsrc > 0 ? n.src[0].type : -1}];
+  t.count++;
+  t.ns += ns;
+  t.threads += n.nth;
+}
+
 // Consecutive single-thread nodes form one step that thread 0 runs alone; every multi-thread node is a step of
 // its own run by all threads. Steps are separated by one barrier, so small nodes cost no synchronisation.
 void run_job(int ith, int nth, void* arg) {
@@ -169,17 +192,25 @@ void run_job(int ith, int nth, void* arg) {
   ThreadPool* pool = job->ctx->pool.get();
   KernelCtx par{ith, nth, job->ctx->wdata, 0, ThreadPool::barrier_thunk, pool};
   KernelCtx solo{0, 1, job->ctx->wdata, 0, no_barrier, nullptr};
+  OpProfile* prof = ith == 0 && job->ctx->profiling ? &job->ctx->profile : nullptr;
+  const Node* timed = nullptr;  // multi-thread node whose time ends at the next barrier
+  double t0 = 0;
   const size_t count = nodes.size();
   int prev_rec = -1;  // last record of the previous step
-  for (size_t i = 0; i < count;) {
+  std::atomic<int64_t>* chunk = job->ctx->chunk;
+  for (size_t i = 0, step = 0; i < count; step++) {
     if (prev_rec >= 0 && nth > 1) {
       pool->barrier();
       // failed_by: a faster thread may already be raising errors in the next step.
       if (job->err.failed_by(prev_rec)) return;
     }
+    if (timed) { add_time(*prof, *timed, now_ns() - t0); timed = nullptr; }
+    if (ith == 0) chunk[(step + 1) & 1].store(0, std::memory_order_relaxed);
     if (nodes[i].nth > 1 && nth > 1) {
       const Node& n = nodes[i++];
       par.wsize = n.wsize;
+      par.chunk = &chunk[step & 1];
+      if (prof) { timed = &n; t0 = now_ns(); }
       n.fn(par, n);
       prev_rec = n.record;
       continue;
@@ -190,13 +221,16 @@ void run_job(int ith, int nth, void* arg) {
       for (size_t k = i; k < j; k++) {
         const Node& n = nodes[k];
         solo.wsize = n.wsize;
+        if (prof) t0 = now_ns();
         n.fn(solo, n);
+        if (prof) add_time(*prof, n, now_ns() - t0);
         if (job->err.failed()) break;
       }
     }
     prev_rec = nodes[j - 1].record;
     i = j;
   }
+  if (timed) add_time(*prof, *timed, now_ns() - t0);  // the pool's completion wait is the last barrier
 }
 
 class ComputeWorker : public Napi::AsyncWorker {
@@ -212,6 +246,8 @@ class ComputeWorker : public Napi::AsyncWorker {
       ctx_->reserve(job_->graph.wsize + 64);
       job_->ctx = ctx_.get();
       for (auto& n : job_->graph.nodes) n.err = &job_->err;
+      ctx_->chunk[0].store(0);
+      ctx_->chunk[1].store(0);
       // Workers are not woken at all for graphs of small nodes only.
       if (job_->graph.parallel) ctx_->pool->run(run_job, job_.get());
       else run_job(0, 1, job_.get());
@@ -276,6 +312,29 @@ Napi::Value Compute(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// profile(ctx, enable) → [{op, type, count, ns, threads}] accumulated since the previous call (then cleared);
+// enable turns timing on or off for the following graphs.
+Napi::Value Profile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto& ctx = context_arg(info[0])->ctx;
+  if (!info[1].IsBoolean()) throw Napi::TypeError::New(env, "profile: enable must be a boolean");
+  if (ctx->busy.load()) throw Napi::Error::New(env, "cpu: profile called while a graph is running on this backend");
+  auto out = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (const auto& [key, t] : ctx->profile) {
+    auto o = Napi::Object::New(env);
+    o.Set("op", Napi::String::New(env, op_name(key.first)));
+    o.Set("type", Napi::String::New(env, key.second < 0 ? "" : type_name(key.second)));
+    o.Set("count", Napi::Number::New(env, (double)t.count));
+    o.Set("ns", Napi::Number::New(env, t.ns));
+    o.Set("threads", Napi::Number::New(env, (double)t.threads / (double)std::max<int64_t>(1, t.count)));
+    out.Set(i++, o);
+  }
+  ctx->profile.clear();
+  ctx->profiling = info[1].As<Napi::Boolean>().Value();
+  return out;
+}
+
 int physical_cores() {
   std::ifstream f("/proc/cpuinfo");
   std::set<std::pair<int, int>> cores;
@@ -331,6 +390,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createContext", Napi::Function::New(env, CreateContext));
   exports.Set("destroyContext", Napi::Function::New(env, DestroyContext));
   exports.Set("compute", Napi::Function::New(env, Compute));
+  exports.Set("profile", Napi::Function::New(env, Profile));
   exports.Set("physicalCores", Napi::Function::New(env, PhysicalCores));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("mulMatSupports", Napi::Function::New(env, MulMatSupports));

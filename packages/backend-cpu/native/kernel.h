@@ -1,5 +1,6 @@
 // Contract between the CPU graph executor and its kernels.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -29,7 +30,27 @@ struct KernelCtx {
   size_t wsize;
   void (*barrier_fn)(void*);
   void* pool;
+  // Zero when the node starts and shared by its threads (see Chunks); nullptr: split work statically.
+  std::atomic<int64_t>* chunk = nullptr;
   void barrier() const { barrier_fn(pool); }
+};
+
+// Work handed out in chunks [0, n), ggml's scheme: thread ith starts with chunk ith, then claims the next
+// unclaimed one, so a thread slowed down (a busy SMT sibling, another process) ends up doing less. Without a
+// counter every thread takes chunks ith, ith+nth, ... . Every chunk is taken exactly once. One Chunks per node.
+class Chunks {
+ public:
+  Chunks(const KernelCtx& ctx, int64_t n) : ctx_(ctx), n_(n), next_(ctx.ith) {}
+  bool next(int64_t* c) {
+    if (next_ >= n_) return false;
+    *c = next_;
+    next_ = ctx_.chunk ? ctx_.nth + ctx_.chunk->fetch_add(1, std::memory_order_relaxed) : next_ + ctx_.nth;
+    return true;
+  }
+
+ private:
+  const KernelCtx& ctx_;
+  int64_t n_, next_;
 };
 
 }  // namespace ggts

@@ -26,6 +26,24 @@ inline int64_t gemm_min_m(int32_t type) {
   return (type == T_F32 || type == T_F16 || type == T_BF16) ? 6 : 10;
 }
 
+// Decode streams the weights once: ask for the row a few rows ahead while this one is being multiplied, so
+// more memory requests are in flight than the hardware prefetcher alone keeps.
+constexpr int64_t PREFETCH_ROWS = 4;
+inline void prefetch_lines(const uint8_t* p, size_t bytes) {
+#if defined(__x86_64__) || defined(__i386__)
+  for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char*)p + o, _MM_HINT_T0);
+#else
+  (void)p; (void)bytes;
+#endif
+}
+
+// Chunks of the vec-dot path: enough for dynamic balancing (up to 16 per thread), each at least ~64 KiB of
+// weights so claiming one (an atomic add) stays negligible.
+inline int64_t vec_chunks(int64_t items, size_t weight_bytes, int nth) {
+  const int64_t by_bytes = (int64_t)(weight_bytes >> 16);
+  return std::max<int64_t>(1, std::min<int64_t>(items, std::max<int64_t>(nth, std::min<int64_t>(16 * (int64_t)nth, by_bytes))));
+}
+
 // At most this many b rows: every thread converts them into its own scratch, so no barrier is needed.
 constexpr int64_t PRIVATE_CONV_ROWS = 4;
 
@@ -231,14 +249,14 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
       gemm_pack_b_group(rows, nr, K, bpack + bi * bstride + g * GEMM_MR * K);
     }
     ctx.barrier();
-    // 2. (batch, a-row panel) jobs
+    // 2. (batch, a-row panel) jobs, handed out dynamically
     const int64_t rows = gemm_rows_per_job(N, p.nbatch, ctx.nth);
     const int64_t npan = (N + rows - 1) / rows;
     float* apanel = (float*)(w + p.off_apanel) + GEMM_THREAD_FLOATS * (size_t)ctx.ith;
     std::vector<uint8_t*> cols((size_t)M);
     int64_t last_bi = -1;
-    split(p.nbatch * npan, ctx.ith, ctx.nth, &s, &e);
-    for (int64_t it = s; it < e; it++) {
+    Chunks jobs(ctx, p.nbatch * npan);
+    for (int64_t it; jobs.next(&it);) {
       const int64_t bi = it / npan, pi = it % npan;
       const int64_t i2 = bi % p.B2, i3 = bi / p.B2;
       if (bi != last_bi) {
@@ -263,34 +281,40 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
     }
   }
   if (!p.b_direct && !p.priv) ctx.barrier();
-  // 2. flattened (batch, n, m) dot products
+  // 2. flattened (batch, n, m) dot products in contiguous chunks handed out dynamically
+  const size_t arow_bytes = row_bytes(a.type, K);
   const VecDotFn dot = dot_fn(a.type);
   const VecDotMultiFn mdot = M > 1 && !p.b_direct ? vec_dot_multi_fn(a.type) : nullptr;
-  int64_t s, e;
-  split(p.nbatch * N * M, ctx.ith, ctx.nth, &s, &e);
-  int64_t it = s;
-  while (it < e) {
-    const int64_t bi = it / (N * M), rem = it % (N * M);
-    const int64_t n = rem / M, m0 = rem % M;
-    const int64_t i2 = bi % p.B2, i3 = bi / p.B2;
-    const uint8_t* arow = a.data + n * a.nb[1] + (i2 / r2) * a.nb[2] + (i3 / r3) * a.nb[3];
-    const int64_t m1 = std::min(M, m0 + (e - it));
-    uint8_t* drow = dst.data + n * dst.nb[0] + i2 * dst.nb[2] + i3 * dst.nb[3];
-    int64_t m = m0;
-    if (mdot)
-      for (; m < m1; m += VEC_DOT_MAX_COLS) {  // several columns per decoded weight block
-        const int nc = (int)std::min<int64_t>(VEC_DOT_MAX_COLS, m1 - m);
-        const void* bs[VEC_DOT_MAX_COLS];
-        float out[VEC_DOT_MAX_COLS];
-        for (int c = 0; c < nc; c++) bs[c] = conv + (size_t)(bi * M + m + c) * p.vrow;
-        mdot(K, arow, bs, nc, out);
-        for (int c = 0; c < nc; c++) *(float*)(drow + (m + c) * dst.nb[1]) = out[c];
+  const int64_t total = p.nbatch * N * M;
+  const int64_t nchunk = vec_chunks(total, arow_bytes * (size_t)(N * p.nbatch), ctx.nth);
+  const int64_t per = (total + nchunk - 1) / nchunk;
+  Chunks chunks(ctx, (total + per - 1) / per);
+  for (int64_t c; chunks.next(&c);) {
+    const int64_t e = std::min(total, (c + 1) * per);
+    for (int64_t it = c * per; it < e;) {
+      const int64_t bi = it / (N * M), rem = it % (N * M);
+      const int64_t n = rem / M, m0 = rem % M;
+      const int64_t i2 = bi % p.B2, i3 = bi / p.B2;
+      const uint8_t* arow = a.data + n * a.nb[1] + (i2 / r2) * a.nb[2] + (i3 / r3) * a.nb[3];
+      const int64_t m1 = std::min(M, m0 + (e - it));
+      if (n + PREFETCH_ROWS < N) prefetch_lines(arow + PREFETCH_ROWS * a.nb[1], arow_bytes);
+      uint8_t* drow = dst.data + n * dst.nb[0] + i2 * dst.nb[2] + i3 * dst.nb[3];
+      int64_t m = m0;
+      if (mdot)
+        for (; m < m1; m += VEC_DOT_MAX_COLS) {  // several columns per decoded weight block
+          const int nc = (int)std::min<int64_t>(VEC_DOT_MAX_COLS, m1 - m);
+          const void* bs[VEC_DOT_MAX_COLS];
+          float out[VEC_DOT_MAX_COLS];
+          for (int k = 0; k < nc; k++) bs[k] = conv + (size_t)(bi * M + m + k) * p.vrow;
+          mdot(K, arow, bs, nc, out);
+          for (int k = 0; k < nc; k++) *(float*)(drow + (m + k) * dst.nb[1]) = out[k];
+        }
+      for (; m < m1; m++) {
+        const void* brow = p.b_direct ? (const void*)b_row(b, m, i2, i3) : (const void*)(conv + (size_t)(bi * M + m) * p.vrow);
+        *(float*)(drow + m * dst.nb[1]) = dot(K, arow, brow);
       }
-    for (; m < m1; m++) {
-      const void* brow = p.b_direct ? (const void*)b_row(b, m, i2, i3) : (const void*)(conv + (size_t)(bi * M + m) * p.vrow);
-      *(float*)(drow + m * dst.nb[1]) = dot(K, arow, brow);
+      it += m1 - m0;
     }
-    it += m1 - m0;
   }
 }
 
@@ -440,32 +464,24 @@ void mul_mat_id(const KernelCtx& ctx, const TensorDesc& as, const TensorDesc& b,
   }
   if (shared_work) ctx.barrier();
 
-  // 2. jobs (expert, a-row range) balanced by cost rows·slots
+  // 2. jobs (expert, a-row range), handed out dynamically
   struct Job { int64_t e, n0, n1; };
   std::vector<Job> jobs;
-  std::vector<int64_t> cost;
   int64_t active = 0;
   for (int64_t e = 0; e < E; e++) active += count(e) > 0;
   const int64_t rows = gemm_rows_per_job(N, std::max<int64_t>(1, active), ctx.nth);
-  int64_t total = 0;
   for (int64_t e = 0; e < E; e++) {
     if (count(e) == 0) continue;
-    for (int64_t n0 = 0; n0 < N; n0 += rows) {
-      jobs.push_back({e, n0, std::min(N, n0 + rows)});
-      total += (std::min(N, n0 + rows) - n0) * count(e);
-      cost.push_back(total);
-    }
+    for (int64_t n0 = 0; n0 < N; n0 += rows) jobs.push_back({e, n0, std::min(N, n0 + rows)});
   }
-  const int64_t lo = total * ctx.ith / ctx.nth, hi = total * (ctx.ith + 1) / ctx.nth;
   float* apanel = (float*)(w + p.off_apanel) + GEMM_THREAD_FLOATS * (size_t)ctx.ith;
+  const size_t arow_bytes = row_bytes(as.type, K);
   const VecDotFn dot = dot_fn(as.type);
   const VecDotMultiFn mdot = p.b_direct ? nullptr : vec_dot_multi_fn(as.type);
   std::vector<uint8_t*> cols;
-  for (size_t j = 0; j < jobs.size(); j++) {
-    const int64_t c1 = cost[j], c0 = j ? cost[j - 1] : 0;
-    const int64_t mid = (c0 + c1) / 2;  // a job belongs to the thread whose range holds its midpoint
-    if (mid < lo || mid >= hi) continue;
-    const Job& jb = jobs[j];
+  Chunks claim(ctx, (int64_t)jobs.size());
+  for (int64_t j; claim.next(&j);) {
+    const Job& jb = jobs[(size_t)j];
     const int64_t* sl = slots.data() + start[jb.e];
     const int64_t cnt = count(jb.e);
     const uint8_t* abase = as.data + jb.e * as.nb[2];
@@ -484,6 +500,7 @@ void mul_mat_id(const KernelCtx& ctx, const TensorDesc& as, const TensorDesc& b,
       };
       for (int64_t n = jb.n0; n < jb.n1; n++) {
         const uint8_t* arow = abase + n * as.nb[1];
+        if (n + PREFETCH_ROWS < jb.n1) prefetch_lines(arow + PREFETCH_ROWS * as.nb[1], arow_bytes);
         int64_t i0 = 0;
         if (mdot && cnt > 1)
           for (; i0 < cnt; i0 += VEC_DOT_MAX_COLS) {

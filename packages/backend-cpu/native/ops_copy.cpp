@@ -63,20 +63,31 @@ void k_cpy(const KernelCtx& ctx, const Node& n) {
   }
 }
 
+// n elements of ts bytes between strided rows (memcpy when both are contiguous).
+inline void copy_elems(uint8_t* dp, int64_t dnb, const uint8_t* sp, int64_t snb, int64_t n, int64_t ts) {
+  if (dnb == ts && snb == ts) { std::memcpy(dp, sp, (size_t)(n * ts)); return; }
+  if (ts == 4) { for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, 4); return; }
+  for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, (size_t)ts);
+}
+
+// Each destination row comes from one source row (dim > 0) or from a row of a then a row of b (dim 0).
 void k_concat(const KernelCtx& ctx, const Node& n) {
   const TensorDesc &a = n.src[0], &b = n.src[1], &d = n.dst;
   const int dim = (int)n.p[0];
   const int64_t ts = type_size(d.type);
   int64_t r0, r1; split(nrows(d), ctx.ith, ctx.nth, r0, r1);
   for (int64_t r = r0; r < r1; r++) {
-    int64_t i[4]; unravel_row(d, r, i[1], i[2], i[3]);
+    int64_t i[4] = {0, 0, 0, 0};
+    unravel_row(d, r, i[1], i[2], i[3]);
     uint8_t* dp = row(d, i[1], i[2], i[3]);
-    for (int64_t i0 = 0; i0 < d.ne[0]; i0++) {
-      int64_t j[4] = {i0, i[1], i[2], i[3]};
-      const TensorDesc* s = &a;
-      if (j[dim] >= a.ne[dim]) { j[dim] -= a.ne[dim]; s = &b; }
-      std::memcpy(dp + i0 * ts, at(*s, j[0], j[1], j[2], j[3]), ts);
+    if (dim == 0) {
+      copy_elems(dp, d.nb[0], row(a, i[1], i[2], i[3]), a.nb[0], a.ne[0], ts);
+      copy_elems(dp + a.ne[0] * d.nb[0], d.nb[0], row(b, i[1], i[2], i[3]), b.nb[0], b.ne[0], ts);
+      continue;
     }
+    const TensorDesc* s = &a;
+    if (i[dim] >= a.ne[dim]) { i[dim] -= a.ne[dim]; s = &b; }
+    copy_elems(dp, d.nb[0], row(*s, i[1], i[2], i[3]), s->nb[0], d.ne[0], ts);
   }
 }
 

@@ -3,7 +3,7 @@
 import os from "node:os";
 import {
   Graph, Tensor, VIEW_OPS, placeGraph, serializeGraph, storageOf,
-  type ArenaState, type Backend, type BackendBuffer, type BackendOptions, type DeviceInfo,
+  type ArenaState, type Backend, type BackendBuffer, type BackendOptions, type DeviceInfo, type OpTiming,
 } from "@ggts/tensor";
 import { loadAddon, type CpuAddon, type NativeHandle } from "./native.js";
 import { cpuSupportsOp } from "./support.js";
@@ -169,6 +169,8 @@ export class CpuBackend implements Backend {
       }
     });
   }
+
+  profile(enable: boolean): OpTiming[] { return this.addon.profile(this.context(), enable); }
 
   /** Native allocation counters (live buffers/bytes/mappings), for leak checks. */
   stats() { return this.addon.stats(); }

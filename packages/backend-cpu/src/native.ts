@@ -2,6 +2,7 @@
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { OpTiming } from "@ggts/tensor";
 
 /** Opaque native handles (Node-API externals). */
 export type NativeHandle = { readonly __native: unique symbol };
@@ -19,6 +20,8 @@ export interface CpuAddon {
   createContext(threads: number, splitMinNs?: number): NativeHandle;
   destroyContext(h: NativeHandle): void;
   compute(ctx: NativeHandle, records: Float64Array, count: number, buffers: NativeHandle[]): Promise<void>;
+  /** Entries accumulated since the previous call (then cleared); enable switches timing for later graphs. */
+  profile(ctx: NativeHandle, enable: boolean): OpTiming[];
   physicalCores(): number;
   stats(): NativeStats;
   mulMatSupports(type: number): boolean;

@@ -126,6 +126,27 @@ describe("tiny-kimi-linear-f32 text and options", () => {
     }
   });
 
+  it("bench --profile reports per-op time that adds up to the measured graphs", async () => {
+    const r = await capture(bench, ["-m", model, "-p", "0", "-n", "3", "-r", "2", "--backend", backend, "--json", "--profile"]);
+    if (backend === "reference") {  // no profiler there: a clear refusal
+      expect(r.stderr).toMatch(/backend reference does not support --profile/);
+      return;
+    }
+    expect(r.code, r.stderr).toBe(0);
+    const [row] = JSON.parse(r.stdout) as { test: string; median_ts: number; profile: { op: string; type: string; count: number; ns: number; threads: number }[] }[];
+    expect(row.test).toBe("tg3");
+    const mm = row.profile.find((e) => e.op === "MUL_MAT" && e.type === "f32");
+    expect(mm, JSON.stringify(row.profile)).toBeDefined();
+    expect(mm!.count % 6).toBe(0);  // 2 repetitions x 3 tokens, the same nodes each token
+    const ns = row.profile.reduce((a, e) => a + e.ns, 0);
+    expect(ns).toBeGreaterThan(0);
+    // graph time cannot exceed the wall time of the timed runs (6 tokens at median speed, generous slack)
+    expect(ns / 1e9).toBeLessThan((6 / row.median_ts) * 3);
+    const table = await capture(bench, ["-m", model, "-p", "0", "-n", "2", "-r", "1", "--backend", backend, "--profile"]);
+    expect(table.stdout).toMatch(/tg2: time per op/);
+    expect(table.stdout).toMatch(/\| MUL_MAT +\| f32 +\|/);
+  });
+
   it("bench prints a llama-bench style table by default", async () => {
     const r = await capture(bench, ["-m", model, "-p", "8", "-n", "0", "-r", "1", "--backend", backend]);
     expect(r.code, r.stderr).toBe(0);

@@ -21,6 +21,17 @@ export interface DeviceInfo {
 
 export type Availability = { ok: true } | { ok: false; reason: string };
 
+/** Time one backend spent on one kind of node (op and type of its first source) over the profiled graphs. */
+export interface OpTiming {
+  op: string;
+  /** Type name of the node's first source ("" without sources). */
+  type: string;
+  count: number;
+  ns: number;
+  /** Mean threads per node. */
+  threads: number;
+}
+
 export interface Backend {
   readonly name: string;
   deviceInfo(): DeviceInfo;
@@ -38,6 +49,11 @@ export interface Backend {
   supportsOp(node: Tensor): boolean;
   /** Runs every node; leaves with host data and no buffer are uploaded first. */
   compute(graph: Graph): Promise<void>;
+  /**
+   * Optional per-op timing: returns what was accumulated since the previous call (then cleared) and switches
+   * timing on or off for the graphs that follow.
+   */
+  profile?(enable: boolean): OpTiming[];
   dispose(): void;
 }
 

@@ -4,6 +4,7 @@
 import { basename } from "node:path";
 import { openGguf, summarizeGguf, formatBytes } from "@ggts/gguf";
 import { Xoshiro128, type Model } from "@ggts/models";
+import type { Backend, OpTiming } from "@ggts/tensor";
 import { MODEL_FLAGS, MODEL_USAGE, parseFlags, runCommand } from "../args.js";
 import { loadModelFromFlags } from "../progress.js";
 
@@ -12,7 +13,8 @@ ${MODEL_USAGE}
   -p, --n-prompt N     prompt tokens of the pp test (0 skips it; default 512)
   -n, --n-gen N        generated tokens of the tg test (0 skips it; default 128)
   -r, --repetitions N  runs per test (default 5)
-  --json               print JSON instead of the table`;
+  --json               print JSON instead of the table
+  --profile            also print the time per op and weight type (backends that support profiling)`;
 
 const FLAGS = {
   ...MODEL_FLAGS,
@@ -20,6 +22,7 @@ const FLAGS = {
   "n-gen": { kind: "int", alias: ["-n"], min: 0 },
   repetitions: { kind: "int", alias: ["-r"], min: 1 },
   json: { kind: "bool" },
+  profile: { kind: "bool" },
 } as const;
 
 export interface BenchResult {
@@ -37,6 +40,8 @@ export interface BenchResult {
   median_ts: number;
   avg_ts: number;
   stddev_ts: number;
+  /** With --profile: time per op and weight type over the timed repetitions. */
+  profile?: OpTiming[];
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -53,18 +58,24 @@ export async function main(args: string[]): Promise<number> {
       const base = {
         ...info, backend: model.backend.name, n_threads: (model.backend.deviceInfo().threads as number | undefined) ?? null,
       };
+      const profiler = f.profile ? model.backend.profile?.bind(model.backend) : undefined;
+      if (f.profile && !profiler) throw new Error(`backend ${model.backend.name} does not support --profile`);
       if (p > 0) {
-        const samples = await measure(model, reps, async (s) => { await s.evaluate(randomTokens(p)); return p; });
-        results.push({ ...base, test: `pp${p}`, n_prompt: p, n_gen: 0, ...summary(samples) });
+        const { samples, profile } = await measure(model, reps, profiler, async (s) => { await s.evaluate(randomTokens(p)); return p; });
+        results.push({ ...base, test: `pp${p}`, n_prompt: p, n_gen: 0, ...summary(samples), ...(profile ? { profile } : {}) });
       }
       if (n > 0) {
-        const samples = await measure(model, reps, async (s) => {
+        const { samples, profile } = await measure(model, reps, profiler, async (s) => {
           for (let i = 0; i < n; i++) await s.evaluate(randomTokens(1));
           return n;
         });
-        results.push({ ...base, test: `tg${n}`, n_prompt: 0, n_gen: n, ...summary(samples) });
+        results.push({ ...base, test: `tg${n}`, n_prompt: 0, n_gen: n, ...summary(samples), ...(profile ? { profile } : {}) });
       }
-      process.stdout.write(f.json ? JSON.stringify(results, null, 2) + "\n" : table(results));
+      if (f.json) process.stdout.write(JSON.stringify(results, null, 2) + "\n");
+      else {
+        process.stdout.write(table(results));
+        for (const r of results) if (r.profile) process.stdout.write(profileTable(r, reps));
+      }
       return 0;
     } finally {
       model.dispose();
@@ -74,10 +85,14 @@ export async function main(args: string[]): Promise<number> {
 
 type Session = Awaited<ReturnType<Model["createSession"]>>;
 
-/** One warm-up, then `reps` timed runs of `body` on fresh sessions; tokens/s of each run. */
-async function measure(model: Model, reps: number, body: (s: Session) => Promise<number>): Promise<number[]> {
+/**
+ * One warm-up, then `reps` timed runs of `body` on fresh sessions; tokens/s of each run, and with a profiler the
+ * backend's op times over the timed runs.
+ */
+async function measure(model: Model, reps: number, profiler: Backend["profile"], body: (s: Session) => Promise<number>): Promise<{ samples: number[]; profile?: OpTiming[] }> {
   const samples: number[] = [];
   for (let r = -1; r < reps; r++) {
+    if (r === 0) profiler?.(true);
     const s = await model.createSession();
     try {
       const t0 = performance.now();
@@ -88,7 +103,23 @@ async function measure(model: Model, reps: number, body: (s: Session) => Promise
       s.dispose();
     }
   }
-  return samples;
+  return { samples, profile: profiler?.(false) };
+}
+
+/** Per-op time of one test, most expensive first. */
+function profileTable(r: BenchResult, reps: number): string {
+  const rows = [...r.profile!].sort((a, b) => b.ns - a.ns);
+  const total = rows.reduce((a, e) => a + e.ns, 0);
+  const runs = reps * (r.n_prompt > 0 ? 1 : r.n_gen);  // graphs per token for tg, one per pp run
+  const unit = r.n_prompt > 0 ? "ms/run" : "ms/token";
+  const head = ["op", "type", "nodes", unit, "share", "threads"];
+  const cells = rows.map((e) => [e.op, e.type, (e.count / runs).toFixed(0), (e.ns / runs / 1e6).toFixed(3),
+    `${((100 * e.ns) / Math.max(total, 1)).toFixed(1)} %`, e.threads.toFixed(1)]);
+  cells.push(["total", "", "", (total / runs / 1e6).toFixed(3), "100 %", ""]);
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => (i < 2 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join(" | ")} |\n`;
+  const sep = `| ${w.map((n, i) => (i < 2 ? "-".repeat(n) : "-".repeat(n - 1) + ":")).join(" | ")} |\n`;
+  return `\n${r.test}: time per op (backend ${r.backend}, nodes per ${r.n_prompt > 0 ? "run" : "token"})\n` + line(head) + sep + cells.map(line).join("");
 }
 
 function summary(samples: number[]): Pick<BenchResult, "samples_ts" | "median_ts" | "avg_ts" | "stddev_ts"> {

@@ -55,6 +55,15 @@ export function layoutCases(): OpCase[] {
   }
   out.push(defineCase("CONCAT", { type: "f32", ne_a: [10, 5, 4, 3], ne_b: [10, 6, 4, 3], dim: 1, permute_b: [0, 2, 1, 3] }, 1e-7,
     (b) => concat(b.input(F32, [10, 5, 4, 3]), permutedInput(b, F32, [10, 6, 4, 3], [0, 2, 1, 3]), 1)));
+  // dim 0 with a transposed b (a causal conv's state followed by new columns), and 16-bit / integer elements.
+  out.push(defineCase("CONCAT", { type: "f32", ne_a: [3, 40, 2, 1], ne_b: [2, 40, 2, 1], dim: 0, permute_b: [1, 0, 2, 3] }, 0,
+    (b) => concat(b.input(F32, [3, 40, 2, 1]), permutedInput(b, F32, [2, 40, 2, 1], [1, 0, 2, 3]), 0)));
+  for (const t of [GgmlType.F16, GgmlType.I32] as const)
+    for (const dim of [0, 2]) {
+      const ne = [9, 5, 4, 2], neb = [...ne]; neb[dim] = 3;
+      out.push(defineCase("CONCAT", { type: typeName(t), ne_a: ne, ne_b: neb, dim }, 0,
+        (b) => concat(b.input(t, ne, indices(1000)), b.input(t, neb, indices(1000)), dim)));
+    }
   for (const pads of [[0, 1, 0, 2, 0, 0, 0, 0], [1, 2, 0, 3, 2, 0, 1, 1]]) {
     const ne = [10, 5, 4, 3];
     out.push(defineCase("PAD", { type: "f32", ne, pads }, 1e-7,

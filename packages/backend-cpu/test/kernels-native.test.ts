@@ -1,0 +1,34 @@
+// Builds and runs the standalone kernel test (native/test/matmul_test.cpp): every SIMD dot-product kernel the CPU
+// picks at run time (AVX2, AVX-512 VNNI) against exact sums, the quantizers against ggml's formulas and goldens,
+// single- and multi-thread MUL_MAT/MUL_MAT_ID against a float64 reference (incl. dynamic chunk scheduling).
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const script = join(here, "../native/test/run.sh");
+const fixtures = join(here, "../../../../shared/fixtures");
+
+function hasCompiler(): boolean {
+  try { execFileSync(process.env.CXX ?? "g++", ["--version"], { stdio: "ignore" }); return true; } catch { return false; }
+}
+
+describe("native kernel test", () => {
+  // The addon build already requires a C++ compiler, so a missing one is a failure, not a skip.
+  it("passes every kernel check", () => {
+    expect(hasCompiler(), "C++ compiler (g++ or $CXX) needed to build the kernel test").toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "ggts-kernels-"));
+    try {
+      const args = ["--quick", ...(existsSync(join(fixtures, "README.md")) ? ["--fixtures", fixtures] : [])];
+      const r = spawnSync("sh", [script, ...args], { env: { ...process.env, OUT: join(dir, "matmul_test") }, encoding: "utf8" });
+      const out = `${r.stdout}\n${r.stderr}`;
+      expect(r.status, out.split("\n").filter((l) => /FAIL|error/.test(l)).slice(0, 20).join("\n")).toBe(0);
+      expect(out).toMatch(/OK: 0 failure\(s\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
