@@ -26,17 +26,6 @@ inline int64_t gemm_min_m(int32_t type) {
   return (type == T_F32 || type == T_F16 || type == T_BF16) ? 6 : 10;
 }
 
-// Decode streams the weights once: ask for the row a few rows ahead while this one is being multiplied, so
-// more memory requests are in flight than the hardware prefetcher alone keeps.
-constexpr int64_t PREFETCH_ROWS = 4;
-inline void prefetch_lines(const uint8_t* p, size_t bytes) {
-#if defined(__x86_64__) || defined(__i386__)
-  for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char*)p + o, _MM_HINT_T0);
-#else
-  (void)p; (void)bytes;
-#endif
-}
-
 // Chunks of the vec-dot path: enough for dynamic balancing (up to 16 per thread), each at least ~64 KiB of
 // weights so claiming one (an atomic add) stays negligible.
 inline int64_t vec_chunks(int64_t items, size_t weight_bytes, int nth) {
@@ -57,6 +46,7 @@ float dot_f32(int64_t n, const void* va, const void* vb) {
 #if GGTS_MM_AVX2
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
   for (; i + 32 <= n; i += 32) {
+    prefetch_ahead<2>(a + i);
     s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
     s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
     s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
@@ -78,6 +68,7 @@ float dot_f16(int64_t n, const void* va, const void* vb) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
   auto ld = [&](int64_t j) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(a + j))); };
   for (; i + 32 <= n; i += 32) {
+    prefetch_ahead<1>(a + i);
     s0 = _mm256_fmadd_ps(ld(i), _mm256_loadu_ps(b + i), s0);
     s1 = _mm256_fmadd_ps(ld(i + 8), _mm256_loadu_ps(b + i + 8), s1);
     s2 = _mm256_fmadd_ps(ld(i + 16), _mm256_loadu_ps(b + i + 16), s2);
@@ -101,6 +92,7 @@ float dot_bf16(int64_t n, const void* va, const void* vb) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(a + j))), 16));
   };
   for (; i + 16 <= n; i += 16) {
+    prefetch_ahead<1>(a + i);
     s0 = _mm256_fmadd_ps(ld(i), _mm256_loadu_ps(b + i), s0);
     s1 = _mm256_fmadd_ps(ld(i + 8), _mm256_loadu_ps(b + i + 8), s1);
   }
@@ -297,7 +289,6 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
       const int64_t i2 = bi % p.B2, i3 = bi / p.B2;
       const uint8_t* arow = a.data + n * a.nb[1] + (i2 / r2) * a.nb[2] + (i3 / r3) * a.nb[3];
       const int64_t m1 = std::min(M, m0 + (e - it));
-      if (n + PREFETCH_ROWS < N) prefetch_lines(arow + PREFETCH_ROWS * a.nb[1], arow_bytes);
       uint8_t* drow = dst.data + n * dst.nb[0] + i2 * dst.nb[2] + i3 * dst.nb[3];
       int64_t m = m0;
       if (mdot)
@@ -475,7 +466,6 @@ void mul_mat_id(const KernelCtx& ctx, const TensorDesc& as, const TensorDesc& b,
     for (int64_t n0 = 0; n0 < N; n0 += rows) jobs.push_back({e, n0, std::min(N, n0 + rows)});
   }
   float* apanel = (float*)(w + p.off_apanel) + GEMM_THREAD_FLOATS * (size_t)ctx.ith;
-  const size_t arow_bytes = row_bytes(as.type, K);
   const VecDotFn dot = dot_fn(as.type);
   const VecDotMultiFn mdot = p.b_direct ? nullptr : vec_dot_multi_fn(as.type);
   std::vector<uint8_t*> cols;
@@ -500,7 +490,6 @@ void mul_mat_id(const KernelCtx& ctx, const TensorDesc& as, const TensorDesc& b,
       };
       for (int64_t n = jb.n0; n < jb.n1; n++) {
         const uint8_t* arow = abase + n * as.nb[1];
-        if (n + PREFETCH_ROWS < jb.n1) prefetch_lines(arow + PREFETCH_ROWS * as.nb[1], arow_bytes);
         int64_t i0 = 0;
         if (mdot && cnt > 1)
           for (; i0 < cnt; i0 += VEC_DOT_MAX_COLS) {

@@ -28,6 +28,7 @@ float dot_q4_0(int64_t n, const void* va, const void* vb) {
 #if GGTS_MM_AVX2
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<1>(&a[i]);
     const __m256i q = _mm256_sub_epi8(nibbles_32(a[i].qs), _mm256_set1_epi8(8));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), block_dot(q, b[i]), acc);
   }
@@ -52,6 +53,7 @@ float dot_q4_1(int64_t n, const void* va, const void* vb) {
 #if GGTS_MM_AVX2
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<1>(&a[i]);
     const __m256i q = nibbles_32(a[i].qs);
     const __m256i p = dot_u8_i32(q, _mm256_loadu_si256((const __m256i*)b[i].qs));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), _mm256_cvtepi32_ps(p), acc);
@@ -77,6 +79,7 @@ float dot_q5_0(int64_t n, const void* va, const void* vb) {
 #if GGTS_MM_AVX2
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<1>(&a[i]);
     uint32_t qh;
     std::memcpy(&qh, a[i].qh, 4);
     // nibble | 0xf0 (= nibble − 16 as int8) where the high bit is clear
@@ -110,6 +113,7 @@ float dot_q5_1(int64_t n, const void* va, const void* vb) {
 #if GGTS_MM_AVX2
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<1>(&a[i]);
     uint32_t qh;
     std::memcpy(&qh, a[i].qh, 4);
     const __m256i hi = _mm256_and_si256(bits_to_bytes_32(qh), _mm256_set1_epi8(0x10));
@@ -146,6 +150,7 @@ GGTS_TARGET_VNNI float dot_q8_0_vnni(int64_t n, const void* va, const void* vb) 
   const int64_t nb = n / 32;
   int64_t i = 0;
   for (; i + 2 <= nb; i += 2) {
+    prefetch_ahead<2>(&a[i]);
     const __m256i q0 = _mm256_loadu_si256((const __m256i*)a[i].qs);
     const __m256i q1 = _mm256_loadu_si256((const __m256i*)a[i + 1].qs);
     const __m256i y0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)b[i].qs), q0);
@@ -172,6 +177,7 @@ float dot_q8_0(int64_t n, const void* va, const void* vb) {
 #if GGTS_MM_AVX2
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<1>(&a[i]);
     const __m256i q = _mm256_loadu_si256((const __m256i*)a[i].qs);
     acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), block_dot(q, b[i]), acc);
   }
@@ -195,6 +201,7 @@ float dot_iq4_nl(int64_t n, const void* va, const void* vb) {
   const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)kvalues_iq4nl));
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<1>(&a[i]);
     const __m256i q = _mm256_shuffle_epi8(table, nibbles_32(a[i].qs));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), block_dot(q, b[i]), acc);
   }

@@ -40,6 +40,7 @@ GGTS_TARGET_512 float dot_q6_K_512(int64_t n, const void* va, const void* vb) {
   const __m512i quad = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<4>(&a[i]);
     const __m128i sc8 = _mm_loadu_si128((const __m128i*)a[i].scales);
     const __m256i corr = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), _mm256_loadu_si256((const __m256i*)b[i].bsums));
     const __m512i sc = _mm512_cvtepi8_epi32(sc8);

@@ -20,6 +20,7 @@ float dot_q2_K(int64_t n, const void* va, const void* vb) {
   __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
   const __m256i m3 = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<2>(&a[i]);
     const __m128i sc8 = _mm_loadu_si128((const __m128i*)a[i].scales);
     const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(sc8, _mm_set1_epi8(0x0f)));
     const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0f)));
@@ -66,6 +67,7 @@ float dot_q3_K(int64_t n, const void* va, const void* vb) {
   __m256 acc = _mm256_setzero_ps();
   const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<2>(&a[i]);
     int8_t sc[16];
     q3k_scales(a[i].scales, sc);
     const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)sc));
@@ -118,6 +120,7 @@ float dot_q45_K(int64_t n, const void* va, const void* vb) {
   __m128 accm = _mm_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<3>((const uint8_t*)va + i * (Q5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K)));
     const uint8_t *scales, *qs, *qh = nullptr;
     uint16_t dh, dmh;
     if constexpr (Q5) {
@@ -195,6 +198,7 @@ float dot_q6_K(int64_t n, const void* va, const void* vb) {
   __m256 acc = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<4>(&a[i]);
     const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)a[i].scales));
     const __m256i corr = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i*)b[i].bsums));  // q is stored +32
     __m256i sch[2];
@@ -251,6 +255,7 @@ float dot_iq4_xs(int64_t n, const void* va, const void* vb) {
   const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)kvalues_iq4nl));
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; i++) {
+    prefetch_ahead<3>(&a[i]);
     __m256i sumi = _mm256_setzero_si256();
     for (int ib = 0; ib < 8; ib += 2) {
       const __m256i q0 = _mm256_shuffle_epi8(table, nibbles_32(a[i].qs + 16 * ib));
