@@ -283,13 +283,21 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
   Chunks chunks(ctx, (total + per - 1) / per);
   for (int64_t c; chunks.next(&c);) {
     const int64_t e = std::min(total, (c + 1) * per);
-    for (int64_t it = c * per; it < e;) {
-      const int64_t bi = it / (N * M), rem = it % (N * M);
-      const int64_t n = rem / M, m0 = rem % M;
+    // (batch, a row, b column) of the chunk's first item, then advanced without divisions
+    int64_t it = c * per;
+    int64_t bi = it / (N * M), n = (it % (N * M)) / M, m0 = it % M;
+    const uint8_t* abase = nullptr;
+    uint8_t* dbase = nullptr;
+    auto set_batch = [&] {
       const int64_t i2 = bi % p.B2, i3 = bi / p.B2;
-      const uint8_t* arow = a.data + n * a.nb[1] + (i2 / r2) * a.nb[2] + (i3 / r3) * a.nb[3];
+      abase = a.data + (i2 / r2) * a.nb[2] + (i3 / r3) * a.nb[3];
+      dbase = dst.data + i2 * dst.nb[2] + i3 * dst.nb[3];
+    };
+    set_batch();
+    while (it < e) {
+      const uint8_t* arow = abase + n * a.nb[1];
       const int64_t m1 = std::min(M, m0 + (e - it));
-      uint8_t* drow = dst.data + n * dst.nb[0] + i2 * dst.nb[2] + i3 * dst.nb[3];
+      uint8_t* drow = dbase + n * dst.nb[0];
       int64_t m = m0;
       if (mdot)
         for (; m < m1; m += VEC_DOT_MAX_COLS) {  // several columns per decoded weight block
@@ -301,10 +309,13 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
           for (int k = 0; k < nc; k++) *(float*)(drow + (m + k) * dst.nb[1]) = out[k];
         }
       for (; m < m1; m++) {
-        const void* brow = p.b_direct ? (const void*)b_row(b, m, i2, i3) : (const void*)(conv + (size_t)(bi * M + m) * p.vrow);
+        const void* brow = p.b_direct ? (const void*)b_row(b, m, bi % p.B2, bi / p.B2)
+                                      : (const void*)(conv + (size_t)(bi * M + m) * p.vrow);
         *(float*)(drow + m * dst.nb[1]) = dot(K, arow, brow);
       }
       it += m1 - m0;
+      m0 = 0;
+      if (++n == N) { n = 0; bi++; if (it < e) set_batch(); }
     }
   }
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import {
   GgmlType, Graph, ReferenceBackend, Rng, add, concat, cont, cpy, gatedDeltaNet, getRows, l2Norm, mulMat, permute,
-  planMemory, repeat, rmsNorm, rope, run, scale, set, silu, softMax, sqr, tensor, transpose, type Tensor,
+  planMemory, repeat, setHostData, rmsNorm, rope, run, scale, set, silu, softMax, sqr, tensor, transpose, type Tensor,
 } from "@ggts/tensor";
 import { CpuBackend, addonLoadError } from "@ggts/backend-cpu";
 
@@ -83,6 +83,35 @@ describe.skipIf(reason !== null)("cpu backend: graphs", () => {
         expect(nmse(r, y)).toBeLessThan(1e-10);
       }
       wb.free();
+    } finally { be.dispose(); }
+  });
+
+  it("recomputes the same Graph object correctly when it is reused, interleaved with other graphs, or rebound", async () => {
+    const be = new CpuBackend({ threads: 2 });
+    try {
+      const rng = new Rng(11);
+      const w = rnd(rng, [32, 16]), x = rnd(rng, [32, 3]);
+      const y = silu(mulMat(w, x));
+      const g = new Graph([y]);
+      const ref = new ReferenceBackend();
+      const expected = (await run(ref, [silu(mulMat(tensor(GgmlType.F32, [32, 16], w.data!), tensor(GgmlType.F32, [32, 3], x.data!)))]))[0];
+      const read = async (t: Tensor) => new Float32Array((await be.getTensor(t)).slice().buffer);
+      await be.compute(g);
+      expect(nmse(expected, await read(y))).toBeLessThan(1e-12);
+      await be.compute(g);  // reused records
+      expect(nmse(expected, await read(y))).toBeLessThan(1e-12);
+      // another graph sharing the leaf x moves arena placements; the first graph must still be right
+      const z = add(sqr(x), rnd(rng, [32, 3]));
+      const other = await run(be, [z]);
+      expect(other[0].length).toBe(96);
+      await be.compute(g);
+      expect(nmse(expected, await read(y))).toBeLessThan(1e-12);
+      // new input values in a leaf with host data are uploaded again on reuse
+      const x2 = Float32Array.from({ length: 96 }, () => rng.uniform(-1, 1));
+      setHostData(x, x2);
+      await be.compute(g);
+      const expected2 = (await run(ref, [silu(mulMat(tensor(GgmlType.F32, [32, 16], w.data!), tensor(GgmlType.F32, [32, 3], x2)))]))[0];
+      expect(nmse(expected2, await read(y))).toBeLessThan(1e-12);
     } finally { be.dispose(); }
   });
 
