@@ -480,6 +480,8 @@ void mul_mat_id(const KernelCtx& ctx, const TensorDesc& as, const TensorDesc& b,
   const VecDotFn dot = dot_fn(as.type);
   const VecDotMultiFn mdot = p.b_direct ? nullptr : vec_dot_multi_fn(as.type);
   std::vector<uint8_t*> cols;
+  std::vector<const void*> vb;
+  std::vector<uint8_t*> vo;
   Chunks claim(ctx, (int64_t)jobs.size());
   for (int64_t j; claim.next(&j);) {
     const Job& jb = jobs[(size_t)j];
@@ -492,31 +494,26 @@ void mul_mat_id(const KernelCtx& ctx, const TensorDesc& as, const TensorDesc& b,
       const GemmA ga{as.type, abase, as.nb[1]};
       gemm_run(ga, jb.n0, jb.n1, K, bpack + boff[jb.e], cnt, cols.data(), dst.nb[0], apanel);
     } else {
-      auto brow_of = [&](int64_t slot) {
-        const int64_t s = slot % p.kk, t = slot / p.kk;
-        return p.b_direct ? (const void*)src_row(slot) : (const void*)(conv + (size_t)((s % p.nb1) + t * p.nb1) * p.vrow);
-      };
-      auto out_of = [&](int64_t n, int64_t slot) {
-        return (float*)(dst.data + n * dst.nb[0] + (slot % p.kk) * dst.nb[1] + (slot / p.kk) * dst.nb[2]);
-      };
+      // b rows and output columns of the expert's slots, resolved once per job (no divisions per weight row)
+      vb.resize((size_t)cnt);
+      vo.resize((size_t)cnt);
+      for (int64_t i = 0; i < cnt; i++) {
+        const int64_t s = sl[i] % p.kk, t = sl[i] / p.kk;
+        vb[i] = p.b_direct ? (const void*)src_row(sl[i]) : (const void*)(conv + (size_t)((s % p.nb1) + t * p.nb1) * p.vrow);
+        vo[i] = dst.data + s * dst.nb[1] + t * dst.nb[2];
+      }
       for (int64_t n = jb.n0; n < jb.n1; n++) {
         const uint8_t* arow = abase + n * as.nb[1];
+        const int64_t on = n * dst.nb[0];
         int64_t i0 = 0;
         if (mdot && cnt > 1)
           for (; i0 < cnt; i0 += VEC_DOT_MAX_COLS) {
             const int nc = (int)std::min<int64_t>(VEC_DOT_MAX_COLS, cnt - i0);
-            const void* bs[VEC_DOT_MAX_COLS];
             float out[VEC_DOT_MAX_COLS];
-            for (int c = 0; c < nc; c++) bs[c] = brow_of(sl[i0 + c]);
-            mdot(K, arow, bs, nc, out);
-            for (int c = 0; c < nc; c++) *out_of(n, sl[i0 + c]) = out[c];
+            mdot(K, arow, vb.data() + i0, nc, out);
+            for (int c = 0; c < nc; c++) *(float*)(vo[i0 + c] + on) = out[c];
           }
-        for (int64_t i = i0; i < cnt; i++) {
-          const int64_t s = sl[i] % p.kk, t = sl[i] / p.kk;
-          const void* brow = p.b_direct ? (const void*)src_row(sl[i])
-                                        : (const void*)(conv + (size_t)((s % p.nb1) + t * p.nb1) * p.vrow);
-          *(float*)(dst.data + n * dst.nb[0] + s * dst.nb[1] + t * dst.nb[2]) = dot(K, arow, brow);
-        }
+        for (int64_t i = i0; i < cnt; i++) *(float*)(vo[i] + on) = dot(K, arow, vb[i]);
       }
     }
   }
