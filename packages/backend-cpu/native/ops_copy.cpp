@@ -47,11 +47,20 @@ void k_cpy(const KernelCtx& ctx, const Node& n) {
     uint8_t* dp = row(d, i1, i2, i3);
     int64_t f = r * d.ne[0];
     int64_t j0 = f % s.ne[0], srow = f / s.ne[0];
+    if (plain_same) {  // runs that stay inside one source row: one index computation and one copy per run
+      for (int64_t i = 0; i < d.ne[0];) {
+        int64_t a1, a2, a3; unravel_row(s, srow, a1, a2, a3);
+        const int64_t len = std::min(d.ne[0] - i, s.ne[0] - j0);
+        const uint8_t* sp = at(s, j0, a1, a2, a3);
+        if (s.nb[0] == ts && d.nb[0] == ts) std::memmove(dp + i * ts, sp, (size_t)(len * ts));
+        else for (int64_t k = 0; k < len; k++) std::memcpy(dp + (i + k) * d.nb[0], sp + k * s.nb[0], ts);
+        i += len; j0 = 0; srow++;
+      }
+      continue;
+    }
     for (int64_t i = 0; i < d.ne[0]; i++) {
       int64_t a1, a2, a3; unravel_row(s, srow, a1, a2, a3);
-      if (plain_same) {
-        std::memcpy(dp + i * d.nb[0], at(s, j0, a1, a2, a3), ts);
-      } else if (sq) {
+      if (sq) {
         if (cached != srow) { read_row_f32(s, row(s, a1, a2, a3), sbuf); cached = srow; }
         dbuf[i] = sbuf[j0];
       } else {
@@ -59,7 +68,7 @@ void k_cpy(const KernelCtx& ctx, const Node& n) {
       }
       if (++j0 == s.ne[0]) { j0 = 0; srow++; }
     }
-    if (!plain_same) write_row_f32(d, dp, dbuf);
+    write_row_f32(d, dp, dbuf);
   }
 }
 
