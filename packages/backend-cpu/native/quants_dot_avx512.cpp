@@ -70,16 +70,12 @@ GGTS_TARGET_512 float dot_q6_K_512(int64_t n, const void* va, const void* vb) {
 
 VecDotFn vec_dot_fn_avx512(int32_t type) {
 #if GGTS_MM_VNNI
-  const bool off = std::getenv("GGTS_NO_AVX512") != nullptr;  // A/B timing against the AVX2 kernels
-  if (!cpu_has_vnni() || off) return nullptr;
-  switch (type) {
-    case T_Q6_K: return dot_q6_K_512;
-    default: return nullptr;
-  }
+  // GGTS_NO_AVX512: A/B timing against the AVX2 kernels
+  if (type == T_Q6_K && cpu_has_vnni() && !std::getenv("GGTS_NO_AVX512")) return dot_q6_K_512;
 #else
   (void)type;
-  return nullptr;
 #endif
+  return nullptr;
 }
 
 }  // namespace qd
