@@ -29,8 +29,8 @@ inline int64_t gemm_min_m(int32_t type) {
 // Chunks of the vec-dot path: enough for dynamic balancing (up to 16 per thread), each at least ~64 KiB of
 // weights so claiming one (an atomic add) stays negligible.
 inline int64_t vec_chunks(int64_t items, size_t weight_bytes, int nth) {
-  const int64_t by_bytes = (int64_t)(weight_bytes >> 16);
-  return std::max<int64_t>(1, std::min<int64_t>(items, std::max<int64_t>(nth, std::min<int64_t>(16 * (int64_t)nth, by_bytes))));
+  const int64_t wanted = std::clamp<int64_t>((int64_t)(weight_bytes >> 16), nth, 16 * (int64_t)nth);
+  return std::max<int64_t>(1, std::min(items, wanted));
 }
 
 // At most this many b rows: every thread converts them into its own scratch, so no barrier is needed.
@@ -286,10 +286,12 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
     // (batch, a row, b column) of the chunk's first item, then advanced without divisions
     int64_t it = c * per;
     int64_t bi = it / (N * M), n = (it % (N * M)) / M, m0 = it % M;
+    int64_t i2 = 0, i3 = 0;
     const uint8_t* abase = nullptr;
     uint8_t* dbase = nullptr;
     auto set_batch = [&] {
-      const int64_t i2 = bi % p.B2, i3 = bi / p.B2;
+      i2 = bi % p.B2;
+      i3 = bi / p.B2;
       abase = a.data + (i2 / r2) * a.nb[2] + (i3 / r3) * a.nb[3];
       dbase = dst.data + i2 * dst.nb[2] + i3 * dst.nb[3];
     };
@@ -309,7 +311,7 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
           for (int k = 0; k < nc; k++) *(float*)(drow + (m + k) * dst.nb[1]) = out[k];
         }
       for (; m < m1; m++) {
-        const void* brow = p.b_direct ? (const void*)b_row(b, m, bi % p.B2, bi / p.B2)
+        const void* brow = p.b_direct ? (const void*)b_row(b, m, i2, i3)
                                       : (const void*)(conv + (size_t)(bi * M + m) * p.vrow);
         *(float*)(drow + m * dst.nb[1]) = dot(K, arow, brow);
       }

@@ -52,7 +52,7 @@ inline float dot_f32(const float* a, const float* b, int64_t n) {
   int64_t i = 0;
   __m256 acc = _mm256_setzero_ps();
   for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
-  float s = hsum256(acc);
+  float s = hsum_f32_8(acc);
   for (; i < n; i++) s += a[i] * b[i];
   return s;
 }

@@ -11,6 +11,13 @@ bool same_ne(const TensorDesc& a, const TensorDesc& b) {
   return a.ne[0] == b.ne[0] && a.ne[1] == b.ne[1] && a.ne[2] == b.ne[2] && a.ne[3] == b.ne[3];
 }
 
+// n elements of ts bytes between strided rows; contiguous rows in one memmove (a CPY may copy a tensor onto itself).
+inline void copy_elems(uint8_t* dp, int64_t dnb, const uint8_t* sp, int64_t snb, int64_t n, int64_t ts) {
+  if (dnb == ts && snb == ts) { std::memmove(dp, sp, (size_t)(n * ts)); return; }
+  if (ts == 4) { for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, 4); return; }
+  for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, (size_t)ts);
+}
+
 // Copies elementwise in logical order; shapes may differ (same element count), types may differ.
 void k_cpy(const KernelCtx& ctx, const Node& n) {
   const TensorDesc& s = n.src[0];
@@ -26,10 +33,8 @@ void k_cpy(const KernelCtx& ctx, const Node& n) {
       const uint8_t* sp = row(s, i1, i2, i3);
       uint8_t* dp = row(d, i1, i2, i3);
       if (quant_same) std::memmove(dp, sp, d.ne[0] / block_size(d.type) * ts);
-      else if (plain_same) {
-        if (s.nb[0] == ts && d.nb[0] == ts) std::memmove(dp, sp, d.ne[0] * ts);
-        else for (int64_t i = 0; i < d.ne[0]; i++) std::memcpy(dp + i * d.nb[0], sp + i * s.nb[0], ts);
-      } else {
+      else if (plain_same) copy_elems(dp, d.nb[0], sp, s.nb[0], d.ne[0], ts);
+      else {
         read_row_f32(s, sp, buf);
         write_row_f32(d, dp, buf);
       }
@@ -51,9 +56,7 @@ void k_cpy(const KernelCtx& ctx, const Node& n) {
       for (int64_t i = 0; i < d.ne[0];) {
         int64_t a1, a2, a3; unravel_row(s, srow, a1, a2, a3);
         const int64_t len = std::min(d.ne[0] - i, s.ne[0] - j0);
-        const uint8_t* sp = at(s, j0, a1, a2, a3);
-        if (s.nb[0] == ts && d.nb[0] == ts) std::memmove(dp + i * ts, sp, (size_t)(len * ts));
-        else for (int64_t k = 0; k < len; k++) std::memcpy(dp + (i + k) * d.nb[0], sp + k * s.nb[0], ts);
+        copy_elems(dp + i * d.nb[0], d.nb[0], at(s, j0, a1, a2, a3), s.nb[0], len, ts);
         i += len; j0 = 0; srow++;
       }
       continue;
@@ -70,13 +73,6 @@ void k_cpy(const KernelCtx& ctx, const Node& n) {
     }
     write_row_f32(d, dp, dbuf);
   }
-}
-
-// n elements of ts bytes between strided rows (memcpy when both are contiguous).
-inline void copy_elems(uint8_t* dp, int64_t dnb, const uint8_t* sp, int64_t snb, int64_t n, int64_t ts) {
-  if (dnb == ts && snb == ts) { std::memcpy(dp, sp, (size_t)(n * ts)); return; }
-  if (ts == 4) { for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, 4); return; }
-  for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, (size_t)ts);
 }
 
 // Each destination row comes from one source row (dim > 0) or from a row of a then a row of b (dim 0).

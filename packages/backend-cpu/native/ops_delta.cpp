@@ -75,15 +75,6 @@ void k_ssm_conv(const KernelCtx& ctx, const Node& n) {
   }
 }
 
-inline float dot8(const float* a, const float* b, int64_t n) {
-  int64_t i = 0;
-  __m256 acc = _mm256_setzero_ps();
-  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
-  float s = hsum256(acc);
-  for (; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-
 // One delta-rule step on one state column held in registers (S = 8·NV floats): decay, read against k, correct by
 // the delta, read against q. Returns the output element (unscaled).
 template <int NV>
@@ -99,7 +90,7 @@ inline float gdn_column(const float* in, float* col, const float* kf, const floa
     if (i & 1) acc1 = _mm256_fmadd_ps(c[i], _mm256_loadu_ps(kf + 8 * i), acc1);
     else acc0 = _mm256_fmadd_ps(c[i], _mm256_loadu_ps(kf + 8 * i), acc0);
   }
-  const float delta = b * (vb - hsum256(_mm256_add_ps(acc0, acc1)));
+  const float delta = b * (vb - hsum_f32_8(_mm256_add_ps(acc0, acc1)));
   const __m256 vdel = _mm256_set1_ps(delta);
   acc0 = _mm256_setzero_ps(); acc1 = _mm256_setzero_ps();
 #pragma GCC unroll 16
@@ -109,7 +100,7 @@ inline float gdn_column(const float* in, float* col, const float* kf, const floa
     if (i & 1) acc1 = _mm256_fmadd_ps(c[i], _mm256_loadu_ps(qf + 8 * i), acc1);
     else acc0 = _mm256_fmadd_ps(c[i], _mm256_loadu_ps(qf + 8 * i), acc0);
   }
-  return hsum256(_mm256_add_ps(acc0, acc1));
+  return hsum_f32_8(_mm256_add_ps(acc0, acc1));
 }
 
 // One (value head, sequence) per work item; its S×S state stays hot in L1/L2 across all T steps and is updated
@@ -165,7 +156,7 @@ void k_gated_delta_net(const KernelCtx& ctx, const Node& n) {
           _mm256_storeu_ps(col + d, c);
           acc = _mm256_fmadd_ps(c, _mm256_loadu_ps(kf + d), acc);
         }
-        float sk = hsum256(acc);
+        float sk = hsum_f32_8(acc);
         for (; d < S; d++) { col[d] = in[d] * (kda ? gf[d] : gs); sk += col[d] * kf[d]; }
         const float delta = b * (vf[e] - sk);
         const __m256 vdel = _mm256_set1_ps(delta);
@@ -176,7 +167,7 @@ void k_gated_delta_net(const KernelCtx& ctx, const Node& n) {
           _mm256_storeu_ps(col + d, c);
           acc = _mm256_fmadd_ps(c, _mm256_loadu_ps(qf + d), acc);
         }
-        float oq = hsum256(acc);
+        float oq = hsum_f32_8(acc);
         for (; d < S; d++) { col[d] += kf[d] * delta; oq += col[d] * qf[d]; }
         o[e] = oq * scale;
       }

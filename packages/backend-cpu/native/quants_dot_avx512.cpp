@@ -3,7 +3,7 @@
 // Only where measured faster than the AVX2 kernels (which use three vector ports to 512-bit code's two): Q6_K,
 // ~20 % (Q4_K/Q5_K variants were 0-7 % slower and are not used). Sums stay exact integers within a super-block.
 // Chosen at run time (cpu_has_vnni; GGTS_NO_AVX512 turns it off for A/B timing); compiled with a function target
-// so the addon stays x86-64-v3.
+// (GGTS_TARGET_VNNI) so the addon stays x86-64-v3.
 #include <cstdlib>
 
 #include "quants_internal.h"
@@ -20,15 +20,13 @@ namespace qd {
 namespace {
 
 #if GGTS_MM_VNNI
-#define GGTS_TARGET_512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
-
-GGTS_TARGET_512 inline __m256i fold_512(__m512i v) {
+GGTS_TARGET_VNNI inline __m256i fold_512(__m512i v) {
   return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
 
 // Q6_K: ql[64h..64h+64) and qh[32h..32h+32) give elements 128h..128h+128 as two zmm of 64 consecutive elements,
 // so activations load straight; each group of 16 lanes of a dpbusd result shares one of the 16 int8 scales.
-GGTS_TARGET_512 float dot_q6_K_512(int64_t n, const void* va, const void* vb) {
+GGTS_TARGET_VNNI float dot_q6_K_512(int64_t n, const void* va, const void* vb) {
   const BlockQ6_K* a = (const BlockQ6_K*)va;
   const BlockQ8_K* b = (const BlockQ8_K*)vb;
   const int64_t nb = n / QKK;

@@ -38,7 +38,7 @@ float vec_exp_sub_sum(int64_t n, const float* x, float m, float* y) {
     _mm256_storeu_ps(y + i, e);
     acc = _mm256_add_ps(acc, e);
   }
-  double s = hsum256(acc);
+  double s = hsum_f32_8(acc);
   for (; i < n; i++) { y[i] = exp1(x[i] - m); s += y[i]; }
   return (float)s;
 }

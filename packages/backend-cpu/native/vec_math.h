@@ -3,8 +3,12 @@
 #pragma once
 #include <immintrin.h>
 
+#include "simd.h"
+
 namespace ggts {
 namespace cpu {
+
+using mm::hsum_f32_8;  // one horizontal sum for the op kernels and the matmul kernels
 
 inline __m256 exp256(__m256 x) {
   const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-87.33654475f);
@@ -31,12 +35,6 @@ inline __m256 exp256(__m256 x) {
   return y;
 }
 
-inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 inline float hmax256(__m256 v) {
   __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_max_ps(s, _mm_movehl_ps(s, s));
