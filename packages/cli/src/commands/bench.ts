@@ -112,14 +112,19 @@ function profileTable(r: BenchResult, reps: number): string {
   const total = rows.reduce((a, e) => a + e.ns, 0);
   const runs = reps * (r.n_prompt > 0 ? 1 : r.n_gen);  // graphs per token for tg, one per pp run
   const unit = r.n_prompt > 0 ? "ms/run" : "ms/token";
-  const head = ["op", "type", "nodes", unit, "share", "threads"];
   const cells = rows.map((e) => [e.op, e.type, (e.count / runs).toFixed(0), (e.ns / runs / 1e6).toFixed(3),
     `${((100 * e.ns) / Math.max(total, 1)).toFixed(1)} %`, e.threads.toFixed(1)]);
   cells.push(["total", "", "", (total / runs / 1e6).toFixed(3), "100 %", ""]);
+  return `\n${r.test}: time per op (backend ${r.backend}, nodes per ${r.n_prompt > 0 ? "run" : "token"})\n` +
+    markdownTable(["op", "type", "nodes", unit, "share", "threads"], [false, false, true, true, true, true], cells);
+}
+
+/** A markdown table with padded columns; right-aligned where `right` says so. */
+function markdownTable(head: string[], right: boolean[], cells: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => (i < 2 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join(" | ")} |\n`;
-  const sep = `| ${w.map((n, i) => (i < 2 ? "-".repeat(n) : "-".repeat(n - 1) + ":")).join(" | ")} |\n`;
-  return `\n${r.test}: time per op (backend ${r.backend}, nodes per ${r.n_prompt > 0 ? "run" : "token"})\n` + line(head) + sep + cells.map(line).join("");
+  const line = (c: string[]) => `| ${c.map((x, i) => (right[i] ? x.padStart(w[i]!) : x.padEnd(w[i]!))).join(" | ")} |\n`;
+  const sep = `| ${w.map((n, i) => (right[i] ? "-".repeat(n - 1) + ":" : "-".repeat(n))).join(" | ")} |\n`;
+  return line(head) + sep + cells.map(line).join("");
 }
 
 function summary(samples: number[]): Pick<BenchResult, "samples_ts" | "median_ts" | "avg_ts" | "stddev_ts"> {
@@ -159,8 +164,5 @@ function table(rows: BenchResult[]): string {
     `${r.model_type} (${basename(r.model_filename)})`, formatBytes(r.model_size), formatParams(r.model_n_params), r.backend,
     r.n_threads === null ? "-" : String(r.n_threads), r.test, `${r.median_ts.toFixed(2)} ± ${r.stddev_ts.toFixed(2)}`,
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => (right[i] ? x.padStart(w[i]!) : x.padEnd(w[i]!))).join(" | ")} |\n`;
-  const sep = `| ${w.map((n, i) => (right[i] ? "-".repeat(n - 1) + ":" : "-".repeat(n))).join(" | ")} |\n`;
-  return line(head) + sep + cells.map(line).join("") + "\nt/s: median ± standard deviation over the repetitions\n";
+  return markdownTable(head, right, cells) + "\nt/s: median ± standard deviation over the repetitions\n";
 }
