@@ -32,8 +32,9 @@ __device__ inline void dequant_chunk(int32_t type, const char* rowp, int64_t c, 
       const uint8_t* b = row + 22 * c; const float d = half_at(b); const uint32_t qh = u32_at(b + 2);
       for (int j = 0; j < 16; j++) {
         const int q = b[6 + j];
-        out[j] = (((q & 15) | (((qh >> j) & 1) << 4)) - 16) * d;
-        out[j + 16] = (((q >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16) * d;
+        // qh is unsigned: the 5-bit code goes through int so that code − 16 can be negative.
+        out[j] = ((int)((q & 15) | (((qh >> j) & 1) << 4)) - 16) * d;
+        out[j + 16] = ((int)((q >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16) * d;
       }
       return;
     }
@@ -150,7 +151,10 @@ __device__ inline float load_row_elem(int32_t type, const char* row, int64_t i) 
 
 // Encodes 32 floats as one block of a writable quantized type (ggml's quantize_row_*_ref rounding).
 __device__ inline void quantize_block(int32_t type, const float* x, uint8_t* out) {
-  auto put16 = [](uint8_t* p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); };
+  // Every 16-bit field sits at an even offset of an even-sized block (validate.cpp keeps block rows 2-aligned):
+  // one 16-bit store. Two byte stores of the f16 scale, correct in the PTX, wrote a wrong low byte on an H200
+  // (sm_90 code from nvcc 13.0).
+  auto put16 = [](uint8_t* p, uint16_t v) { *(uint16_t*)p = v; };
   switch (type) {
     case T_Q8_0: {
       float amax = 0.f;
