@@ -3,8 +3,9 @@
 //  - mat-vec: one warp per output row, for few columns (token generation);
 //  - 64x64 f32 tiles on CUDA cores, for prompt batches. Measured on an H200 (Kimi-Linear dims, Q4_K_M, pp512):
 //    8465 t/s, against 9243 for f16 tensor-core tiles (≈1e-3 relative error, past the 1e-4 logit budget) and
-//    5831 for 3xTF32 tensor-core tiles (f32 accuracy): the dequantising tile loads bound these kernels, not math.
+//    5831 for the 3xTF32 tensor-core tiles kept below (opt-in, f32 accuracy): tile loads bound these kernels.
 // MUL_MAT_ID routes (slot, token) pairs to experts on the device, then runs the tiled kernel per expert.
+#include <mma.h>
 #include <cstdlib>
 #include <stdexcept>
 #include "quant.cuh"
@@ -220,6 +221,82 @@ __global__ void __launch_bounds__(256) k_mm_f32(MMArgs g) {
   }
 }
 
+// 3xTF32 tensor-core tiles (opt-in, GGTS_CUDA_MMA=1): same grid as k_mm_f32, 128 threads = 4 warps of 32x32
+// outputs. Each operand is split into a TF32 head and a TF32 tail (x = hi + lo) and the product summed as
+// lo·hi + hi·lo + hi·hi; the tensor cores accumulate with truncation, so each BK slice is summed there and then
+// added to acc in round-to-nearest f32. Measured f32-accurate (quantized goldens ≤ 4.7e-6 on an H200) but
+// slower than k_mm_f32 there, since the dequantising tile loads bound both.
+__global__ void __launch_bounds__(128) k_mm_tc(MMArgs g) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+  using namespace nvcuda;
+  const int z = blockIdx.z;
+  const int64_t ncols_all = cols_of(g, z);
+  const int64_t n0 = (int64_t)blockIdx.x * BM, m0 = (int64_t)blockIdx.y * BN;
+  if (m0 >= ncols_all) return;
+  const int ncols = (int)min((int64_t)BN, ncols_all - m0);
+  constexpr int LDS = BK + 4, LDC = BM + 4;  // multiples of 4 floats, as wmma's tf32 loads require
+  __shared__ __align__(32) float sA[BM * LDS];
+  __shared__ __align__(32) float sB[BN * LDS];
+  __shared__ __align__(32) float sC[BN * LDC];
+  __shared__ const char* bcols[BN];
+  __shared__ float* ocols[BN];
+  for (int j = threadIdx.x; j < BN; j += blockDim.x) {
+    bcols[j] = nullptr; ocols[j] = nullptr;
+    if (j < ncols) col_ptrs(g, z, m0 + j, bcols[j], ocols[j]);
+  }
+  __syncthreads();
+  const char* abase = a_base(g, z);
+  const int warp = threadIdx.x / 32, wr = warp / 2, wc = warp % 2;
+  using FragA = wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major>;
+  using FragB = wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::col_major>;
+  using Acc = wmma::fragment<wmma::accumulator, 16, 16, 8, float>;
+  Acc acc[2][2];
+  for (int i = 0; i < 2; i++) for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.f);
+  auto split = [](auto& hi, auto& lo) {
+    for (int t = 0; t < hi.num_elements; t++) {
+      const float v = hi.x[t], h = wmma::__float_to_tf32(v);
+      hi.x[t] = h;
+      lo.x[t] = wmma::__float_to_tf32(v - h);
+    }
+  };
+  for (int64_t k0 = 0; k0 < g.K; k0 += BK) {
+    load_a_tile(g, abase, n0, k0, [&](int r, int kk, float v) { sA[r * LDS + kk] = v; });
+    load_b_tile(g, bcols, ncols, k0, [&](int j, int kk, float v) { sB[j * LDS + kk] = v; });
+    __syncthreads();
+    Acc hi[2][2], lo[2][2];
+    for (int i = 0; i < 2; i++) for (int j = 0; j < 2; j++) { wmma::fill_fragment(hi[i][j], 0.f); wmma::fill_fragment(lo[i][j], 0.f); }
+#pragma unroll
+    for (int kk = 0; kk < BK; kk += 8) {
+      FragA ah[2], al[2];
+      FragB bh[2], bl[2];
+      for (int i = 0; i < 2; i++) { wmma::load_matrix_sync(ah[i], sA + (wr * 32 + 16 * i) * LDS + kk, LDS); split(ah[i], al[i]); }
+      for (int j = 0; j < 2; j++) { wmma::load_matrix_sync(bh[j], sB + (wc * 32 + 16 * j) * LDS + kk, LDS); split(bh[j], bl[j]); }
+      for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+          wmma::mma_sync(lo[i][j], al[i], bh[j], lo[i][j]);
+          wmma::mma_sync(lo[i][j], ah[i], bl[j], lo[i][j]);
+          wmma::mma_sync(hi[i][j], ah[i], bh[j], hi[i][j]);
+        }
+    }
+    for (int i = 0; i < 2; i++)
+      for (int j = 0; j < 2; j++)
+        for (int t = 0; t < acc[i][j].num_elements; t++) acc[i][j].x[t] += hi[i][j].x[t] + lo[i][j].x[t];
+    __syncthreads();
+  }
+  // sC[m * LDC + n]: column-major in (n, m), so each output column is a contiguous run.
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 2; j++)
+      wmma::store_matrix_sync(sC + (wc * 32 + 16 * j) * LDC + wr * 32 + 16 * i, acc[i][j], LDC, wmma::mem_col_major);
+  __syncthreads();
+  for (int e = threadIdx.x; e < BM * BN; e += blockDim.x) {
+    const int j = e / BM, r = e % BM;
+    if (j < ncols && n0 + r < g.N) ocols[j][n0 + r] = sC[j * LDC + r];
+  }
+#else
+  __trap();  // the host selects this kernel only on compute capability 8.0 and later
+#endif
+}
+
 // out[i0,i1,i2,i3] = Σ_j a[i0,j,i2/r2,i3/r3]·b[i1,j,i2,i3]
 __global__ void k_out_prod(TensorDesc d, TensorDesc a, TensorDesc b, int64_t n) {
   const int64_t r2 = b.ne[2] / a.ne[2], r3 = b.ne[3] / a.ne[3];
@@ -231,6 +308,11 @@ __global__ void k_out_prod(TensorDesc d, TensorDesc a, TensorDesc b, int64_t n) 
       s += *(const float*)elem_ptr(a, i0, j, i2 / r2, i3 / r3) * *(const float*)elem_ptr(b, i1, j, i2, i3);
     ((float*)d.data)[k] = s;
   }
+}
+
+bool tensor_cores_requested() {
+  const char* v = std::getenv("GGTS_CUDA_MMA");
+  return v && v[0] == '1';
 }
 
 void check(const char* what) {
@@ -259,6 +341,7 @@ void launch_matmul(const Node& n, const ExecCtx& ctx) {
   MMArgs g{};
   g.a = n.src[0]; g.b = n.src[1]; g.d = (float*)d.data;
   g.K = g.a.ne[0]; g.N = g.a.ne[1];
+  const bool tc = g.a.type != T_F32 && ctx.cc_major >= 8 && tensor_cores_requested();
   const unsigned gx_tile = (unsigned)((g.N + BM - 1) / BM);
   const unsigned gx_mv = (unsigned)((g.N + MV_WARPS - 1) / MV_WARPS);
   if (g.N > 0x7fffffffLL * MV_WARPS) throw std::runtime_error("cuda: MUL_MAT: too many rows");
@@ -272,7 +355,8 @@ void launch_matmul(const Node& n, const ExecCtx& ctx) {
     } else {
       const int64_t gy = (g.M + BN - 1) / BN;
       if (gy > 65535) throw std::runtime_error("cuda: MUL_MAT: too many columns");
-      k_mm_f32<<<dim3(gx_tile, (unsigned)gy, (unsigned)batches), 256, 0, st>>>(g);
+      if (tc) k_mm_tc<<<dim3(gx_tile, (unsigned)gy, (unsigned)batches), 128, 0, st>>>(g);
+      else k_mm_f32<<<dim3(gx_tile, (unsigned)gy, (unsigned)batches), 256, 0, st>>>(g);
     }
     check("MUL_MAT");
     return;
@@ -299,7 +383,8 @@ void launch_matmul(const Node& n, const ExecCtx& ctx) {
   g.cnt = cnt; g.off = off; g.list = list;
   const int64_t gy = (pairs + BN - 1) / BN;
   if (gy > 65535) throw std::runtime_error("cuda: MUL_MAT_ID: too many tokens");
-  k_mm_f32<<<dim3(gx_tile, (unsigned)gy, (unsigned)E), 256, 0, st>>>(g);
+  if (tc) k_mm_tc<<<dim3(gx_tile, (unsigned)gy, (unsigned)E), 128, 0, st>>>(g);
+  else k_mm_f32<<<dim3(gx_tile, (unsigned)gy, (unsigned)E), 256, 0, st>>>(g);
   check("MUL_MAT_ID");
 }
 
