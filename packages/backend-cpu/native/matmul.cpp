@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "matmul_blas.h"
 #include "matmul_gemm.h"
 #include "quants.h"
 #include "simd.h"
@@ -170,11 +171,12 @@ inline int64_t gemm_rows_per_job(int64_t N, int64_t batches, int nth) {
 struct MMPlan {
   int64_t K, N, M, B2, B3, nbatch;
   bool gemm;
+  bool blas;       // cblas_sgemm takes it (BLAS builds), when dst allows
   int32_t vdt;
   bool b_direct;   // vec path reads b rows in place
   bool priv;       // vec path: each thread converts all b rows itself (few rows, no barrier)
   size_t vrow;     // bytes of one converted b row
-  size_t off_conv, off_tmp, off_bpack, off_apanel, total;
+  size_t off_conv, off_tmp, off_bpack, off_apanel, off_blas, total;
   size_t tmp_floats;  // per thread
 };
 
@@ -187,6 +189,7 @@ MMPlan plan_mul_mat(const TensorDesc& a, const TensorDesc& b, int nth) {
   p.B3 = b.ne[3];
   p.nbatch = p.B2 * p.B3;
   p.gemm = p.M >= gemm_min_m(a.type);
+  p.blas = blas_wanted(a, b);
   p.vdt = vec_dot_type(a.type);
   p.b_direct = !p.gemm && p.vdt == T_F32 && b.nb[0] == 4;
   p.vrow = row_bytes(p.vdt, p.K);
@@ -201,6 +204,7 @@ MMPlan plan_mul_mat(const TensorDesc& a, const TensorDesc& b, int nth) {
     p.priv = p.M * p.nbatch <= PRIVATE_CONV_ROWS;
     p.off_conv = l.take(p.vrow * (size_t)(p.M * p.nbatch) * (p.priv ? (size_t)nt : 1));
   }
+  if (p.blas) p.off_blas = l.take(blas_scratch_floats(a) * 4);
   p.total = l.off + 64;
   return p;
 }
@@ -225,6 +229,7 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
   const int64_t K = p.K, N = p.N, M = p.M;
   const int64_t r2 = p.B2 / a.ne[2], r3 = p.B3 / a.ne[3];
 
+  if (p.blas && blas_dst_ok(a, dst)) return blas_mul_mat(ctx, a, b, dst, (float*)(w + p.off_blas));
   if (p.gemm) {
     // 1. pack b: (batch, group of 6 rows) items shared by all threads
     const int64_t ngroups = gemm_groups(M);

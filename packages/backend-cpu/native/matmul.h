@@ -1,9 +1,10 @@
 // MUL_MAT / MUL_MAT_ID kernels of the CPU backend (ops.md §5) and row (de)quantization entry points.
 //
 // Threading contract: every thread of the pool calls mul_mat / mul_mat_id with the same arguments and its own
-// (ith, nth); ctx.wdata must hold at least the matching *_wsize bytes. The kernels call ctx.barrier() at most once
-// (after converting/packing b, before reading it; skipped when b has so few rows that every thread converts them
-// itself), the same number of times on every thread; the executor must barrier after the node as usual.
+// (ith, nth); ctx.wdata must hold at least the matching *_wsize bytes. The kernels call ctx.barrier() the same
+// number of times on every thread: at most once (after converting/packing b, before reading it; skipped when b has
+// so few rows that every thread converts them itself), or twice per dequantised weight panel on the optional BLAS
+// path; the executor must barrier after the node as usual.
 #pragma once
 #include <cstddef>
 #include <cstdint>
