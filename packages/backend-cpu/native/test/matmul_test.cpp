@@ -769,7 +769,7 @@ static BenchResult bench_one(int32_t type, int64_t K, int64_t N, int64_t M, int 
 
 // Decode from memory, not cache: one b column against a chain of K×N matrices that together exceed every cache
 // (~1 GiB), each used once per pass, as a model's layers are during token generation. Reports weight bytes read
-// per second next to a plain AVX2 read of the same bytes (the bandwidth roofline on this machine).
+// per second next to a plain AVX2 read of the same bytes (the bandwidth roofline on this machine) and a memcpy.
 static double stream_read_gbs(const std::vector<std::vector<uint8_t>>& mats, int nth) {
   std::vector<uint8_t> scratch(64);
   double best = 1e30;
@@ -796,10 +796,28 @@ static double stream_read_gbs(const std::vector<std::vector<uint8_t>>& mats, int
   return (double)bytes / best / 1e9;
 }
 
+// memcpy throughput over the same total size (two arrays of half of it): bytes copied per second, how copy
+// bandwidth is usually quoted (STREAM's Copy counts the bytes read plus the bytes written: twice this).
+static double stream_copy_gbs(size_t bytes, int nth) {
+  const size_t n = bytes / 2 / 4 / 64 * 64;
+  std::vector<float> a(n, 1.f), c(n, 0.f);
+  std::vector<uint8_t> scratch(64);
+  double best = 1e30;
+  for (int rep = 0; rep < 4; rep++) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run_threads(nth, scratch, [&](const KernelCtx& ctx) {
+      const size_t s = n / 64 * (size_t)ctx.ith / (size_t)ctx.nth * 64, e = n / 64 * (size_t)(ctx.ith + 1) / (size_t)ctx.nth * 64;
+      std::memcpy(c.data() + s, a.data() + s, (e - s) * 4);
+    });
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return (double)n * 4 / best / 1e9;
+}
+
 static void bench_stream(const std::vector<int32_t>& types, int64_t K, int64_t N) {
   std::printf("\nDecode from memory (n=1, %lldx%lld matrices chained to ~1 GiB): weight GB/s (%% of AVX2 read)\n",
               (long long)K, (long long)N);
-  std::printf("| type | threads | matmul GB/s | read GB/s | %% |\n|---|---|---|---|---|\n");
+  std::printf("| type | threads | matmul GB/s | read GB/s | %% | memcpy GB/s (bytes copied) |\n|---|---|---|---|---|---|\n");
   for (int32_t type : types) {
     const int64_t arow = (int64_t)mm::row_bytes(type, K);
     const int64_t count = std::max<int64_t>(2, (1LL << 30) / (arow * N));
@@ -827,7 +845,8 @@ static void bench_stream(const std::vector<int32_t>& types, int64_t K, int64_t N
         best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       }
       const double gbs = (double)(arow * N * count) / best / 1e9, rd = stream_read_gbs(mats, nth);
-      std::printf("| %s | %d | %.2f | %.2f | %.0f |\n", tname(type), nth, gbs, rd, 100 * gbs / rd);
+      const double cp = stream_copy_gbs((size_t)(arow * N * count), nth);
+      std::printf("| %s | %d | %.2f | %.2f | %.0f | %.2f |\n", tname(type), nth, gbs, rd, 100 * gbs / rd, cp);
       std::fflush(stdout);
     }
   }
