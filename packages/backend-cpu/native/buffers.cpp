@@ -80,6 +80,9 @@ std::shared_ptr<NativeBuffer> map_file_region(const std::string& path, uint64_t 
       const int err = errno;
       close(fd);
       if (addr == MAP_FAILED) throw std::runtime_error("cpu: mmap of " + path + " failed: " + std::strerror(err));
+      // Start reading the whole file into the page cache in the background: rows touched once in a while (token
+      // embeddings, rarely routed experts) then cost a page-cache hit instead of a disk read mid-token.
+      madvise(addr, (size_t)sb.st_size, MADV_WILLNEED);
       m = std::make_shared<Mapping>();
       m->addr = addr; m->len = (size_t)sb.st_size; m->key = key;
       g_maps++; g_mapped += (int64_t)m->len;

@@ -88,6 +88,20 @@ inline void unravel_row(const TensorDesc& t, int64_t r, int64_t& i1, int64_t& i2
   i2 = r % t.ne[2]; i3 = r / t.ne[2];
 }
 
+// Row indices (i1, i2, i3) of t from flat row r on, advanced without divisions (for loops over many short rows).
+struct RowIter {
+  int64_t i1, i2, i3;
+  const int64_t ne1, ne2;
+  RowIter(const TensorDesc& t, int64_t r) : ne1(t.ne[1]), ne2(t.ne[2]) { unravel_row(t, r, i1, i2, i3); }
+  void next() {
+    if (++i1 < ne1) return;
+    i1 = 0;
+    if (++i2 < ne2) return;
+    i2 = 0;
+    ++i3;
+  }
+};
+
 // Reads element i0 of a row of a plain (non-quantized) float/int type as float.
 inline float load_elem(int32_t type, const uint8_t* p) {
   switch (type) {

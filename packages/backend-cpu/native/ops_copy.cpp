@@ -13,7 +13,12 @@ bool same_ne(const TensorDesc& a, const TensorDesc& b) {
 
 // n elements of ts bytes between strided rows; contiguous rows in one memmove (a CPY may copy a tensor onto itself).
 inline void copy_elems(uint8_t* dp, int64_t dnb, const uint8_t* sp, int64_t snb, int64_t n, int64_t ts) {
-  if (dnb == ts && snb == ts) { std::memmove(dp, sp, (size_t)(n * ts)); return; }
+  const bool contiguous = dnb == ts && snb == ts;
+  if (ts == 4 && n <= 8 && (!contiguous || dp + 4 * n <= sp || sp + 4 * n <= dp)) {  // short rows: no library call
+    for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, 4);
+    return;
+  }
+  if (contiguous) { std::memmove(dp, sp, (size_t)(n * ts)); return; }
   if (ts == 4) { for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, 4); return; }
   for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, (size_t)ts);
 }
@@ -81,9 +86,9 @@ void k_concat(const KernelCtx& ctx, const Node& n) {
   const int dim = (int)n.p[0];
   const int64_t ts = type_size(d.type);
   int64_t r0, r1; split(nrows(d), ctx.ith, ctx.nth, r0, r1);
-  for (int64_t r = r0; r < r1; r++) {
-    int64_t i[4] = {0, 0, 0, 0};
-    unravel_row(d, r, i[1], i[2], i[3]);
+  RowIter it(d, r0);
+  for (int64_t r = r0; r < r1; r++, it.next()) {
+    int64_t i[4] = {0, it.i1, it.i2, it.i3};
     uint8_t* dp = row(d, i[1], i[2], i[3]);
     if (dim == 0) {
       copy_elems(dp, d.nb[0], row(a, i[1], i[2], i[3]), a.nb[0], a.ne[0], ts);
