@@ -68,6 +68,7 @@ void k_unary(const KernelCtx& ctx, const Node& n) {
   for_rows(ctx, n, [&](const float* x, float* y, int64_t ne0) {
     if constexpr (OP == OP_EXP) { vec_exp(ne0, x, y); return; }
     if constexpr (OP == OP_SILU) { vec_silu(ne0, x, y); return; }
+    if constexpr (OP == OP_SOFTPLUS) { vec_softplus(ne0, x, y); return; }
     for (int64_t i = 0; i < ne0; i++) {
       const float v = x[i];
       float o;
@@ -83,7 +84,6 @@ void k_unary(const KernelCtx& ctx, const Node& n) {
       else if constexpr (OP == OP_TANH) o = std::tanh(v);
       else if constexpr (OP == OP_RELU) o = v > 0.f ? v : 0.f;
       else if constexpr (OP == OP_SIGMOID) o = sigmoid1(v);
-      else if constexpr (OP == OP_SOFTPLUS) o = v > 20.f ? v : std::log1p(std::exp(v));
       else if constexpr (OP == OP_GELU) o = gelu1(v);
       else o = gelu_erf1(v);
       y[i] = o;

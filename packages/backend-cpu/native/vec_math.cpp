@@ -54,5 +54,16 @@ void vec_silu(int64_t n, const float* x, float* y) {
   for (; i < n; i++) y[i] = x[i] / (1.f + exp1(-x[i]));
 }
 
+void vec_softplus(int64_t n, const float* x, float* y) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, softplus256(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    float buf[8] = {};
+    for (int64_t k = i; k < n; k++) buf[k - i] = x[k];
+    _mm256_storeu_ps(buf, softplus256(_mm256_loadu_ps(buf)));
+    for (int64_t k = i; k < n; k++) y[k] = buf[k - i];
+  }
+}
+
 }  // namespace cpu
 }  // namespace ggts

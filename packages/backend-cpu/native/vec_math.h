@@ -35,6 +35,39 @@ inline __m256 exp256(__m256 x) {
   return y;
 }
 
+// Natural log of positive normal floats (Cephes' logf, a few ulp); callers keep inputs in range.
+inline __m256 log256(__m256 u) {
+  const __m256i ui = _mm256_castps_si256(u);
+  __m256 e = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(ui, 23), _mm256_set1_epi32(127)));
+  __m256 m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(ui, _mm256_set1_epi32(0x7fffff)), _mm256_set1_epi32(0x3f800000)));
+  const __m256 big = _mm256_cmp_ps(m, _mm256_set1_ps(1.41421356237f), _CMP_GT_OQ);  // m in (√½, √2] after halving
+  m = _mm256_blendv_ps(m, _mm256_mul_ps(m, _mm256_set1_ps(0.5f)), big);
+  e = _mm256_add_ps(e, _mm256_and_ps(big, _mm256_set1_ps(1.f)));
+  const __m256 f = _mm256_sub_ps(m, _mm256_set1_ps(1.f)), z = _mm256_mul_ps(f, f);
+  __m256 p = _mm256_set1_ps(7.0376836292E-2f);
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(-1.1514610310E-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.1676998740E-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(-1.2420140846E-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.4249322787E-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(-1.6668057665E-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.0000714765E-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(-2.4999993993E-1f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(3.3333331174E-1f));
+  __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, f), z);
+  y = _mm256_fmadd_ps(e, _mm256_set1_ps(-2.12194440e-4f), y);
+  y = _mm256_fnmadd_ps(z, _mm256_set1_ps(0.5f), y);
+  return _mm256_fmadd_ps(e, _mm256_set1_ps(0.693359375f), _mm256_add_ps(f, y));
+}
+
+// softplus(x) = max(x, 0) + log1p(exp(−|x|)); log1p(t) = log(1 + t)·t / ((1 + t) − 1) keeps tiny t exact.
+inline __m256 softplus256(__m256 x) {
+  const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.f);
+  const __m256 t = exp256(_mm256_sub_ps(zero, _mm256_andnot_ps(_mm256_set1_ps(-0.f), x)));
+  const __m256 u = _mm256_add_ps(one, t), w = _mm256_sub_ps(u, one);
+  const __m256 l = _mm256_blendv_ps(_mm256_mul_ps(log256(u), _mm256_div_ps(t, w)), t, _mm256_cmp_ps(w, zero, _CMP_EQ_OQ));
+  return _mm256_add_ps(_mm256_max_ps(zero, x), l);  // operand order keeps NaN
+}
+
 inline float hmax256(__m256 v) {
   __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_max_ps(s, _mm_movehl_ps(s, s));

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import {
   GgmlType, Graph, ReferenceBackend, Rng, add, concat, cont, cpy, gatedDeltaNet, getRows, l2Norm, mulMat, permute,
-  planMemory, repeat, setHostData, rmsNorm, rope, run, scale, set, silu, softMax, sqr, tensor, transpose, type Tensor,
+  planMemory, repeat, setHostData, rmsNorm, rope, run, scale, set, silu, softMax, softplus, sqr, tensor, transpose,
+  type Tensor,
 } from "@ggts/tensor";
 import { CpuBackend, addonLoadError } from "@ggts/backend-cpu";
 
@@ -31,6 +32,21 @@ function chain(rng: Rng): Tensor[] {
 }
 
 describe.skipIf(reason !== null)("cpu backend: graphs", () => {
+  it("vectorised SOFTPLUS matches log1p(exp(x)) from -inf to +inf, NaN kept", async () => {
+    const xs = [-Infinity, -100, -30, -20, -10, -1, -1e-3, -0, 0, 1e-6, 0.5, 1, 10, 19.9, 20.1, 30, 88, 1e30, Infinity, NaN, -0.3, 7];
+    const be = new CpuBackend({ threads: 1 });
+    try {
+      const [y] = await run(be, [softplus(tensor(GgmlType.F32, [xs.length], Float32Array.from(xs)))]);
+      xs.forEach((x, i) => {
+        const want = Number.isNaN(x) ? NaN : x > 20 ? x : Math.log1p(Math.exp(x));
+        if (Number.isNaN(want)) expect(y[i]).toBeNaN();
+        else if (!Number.isFinite(want) || want > 1e20) expect(y[i]).toBe(Math.fround(want));  // +inf, 1e30
+        else if (want < 1e-37) expect(y[i] >= 0 && y[i] < 1e-37, `softplus(${x}) = ${y[i]}`).toBe(true);  // -inf, -100
+        else expect(Math.abs(y[i] - want) / want, `softplus(${x}) = ${y[i]}, want ${want}`).toBeLessThan(2e-7);
+      });
+    } finally { be.dispose(); }
+  });
+
   it("runs in-place chains like the reference", async () => {
     const outsCpu = chain(new Rng(3)), outsRef = chain(new Rng(3));
     const plan = planMemory(new Graph(outsCpu), () => true);
