@@ -53,7 +53,8 @@ it("flash attention path matches the goldens", async () => {
 //   GGTS_LONG_PROMPT=100000 pnpm vitest run packages/models/test/long-prompt.test.ts
 // Measured on cpu, 1 thread, loaded 2-core machine: 100k tokens in 207 s, peak arena 145 MB, RSS 362 MiB.
 const LONG = Number(process.env.GGTS_LONG_PROMPT ?? 0);
-it.runIf(LONG > 0)(`tiny-kimi: ${LONG}-token prompt runs with bounded memory`, async () => {
+// Registered only when asked for, so the default suite has no skipped entry for it.
+if (LONG > 0) it(`tiny-kimi: ${LONG}-token prompt runs with bounded memory`, async () => {
   const m = await loadModel(fixture("tiny-kimi-linear-f32.gguf"), { backend: await best(), contextSize: LONG + 16, threads: 1 });
   m.collectGraphStats = true;
   const s = await m.createSession();
