@@ -1,5 +1,9 @@
 // Data movement: CPY CONT DUP CONCAT PAD SET REPEAT GET_ROWS SET_ROWS.
+#include <immintrin.h>
+
 #include <algorithm>
+#include <cstring>
+
 #include "ops.h"
 
 namespace ggts {
@@ -80,6 +84,42 @@ void k_cpy(const KernelCtx& ctx, const Node& n) {
   }
 }
 
+#if defined(__AVX2__)
+inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+#endif
+
+// Columns [off, off + n) of 8 consecutive f32 destination rows from a transposed b (b's element k of row j sits
+// at b0 + k·bnb0 + 4j): 8x8 register transposes instead of one strided load per element (a causal conv's
+// new columns during prompt processing).
+void concat_rows8_transposed(uint8_t* d0, int64_t dnb1, int64_t off, const uint8_t* b0, int64_t bnb0, int64_t n) {
+  float* dr[8];
+  for (int k = 0; k < 8; k++) dr[k] = (float*)(d0 + k * dnb1) + off;
+  int64_t t = 0;
+#if defined(__AVX2__)
+  for (; t + 8 <= n; t += 8) {
+    __m256 r[8];
+    for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps((const float*)(b0 + (t + j) * bnb0));
+    transpose8x8(r);
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(dr[k] + t, r[k]);
+  }
+#endif
+  for (; t < n; t++)
+    for (int k = 0; k < 8; k++) std::memcpy(dr[k] + t, b0 + t * bnb0 + 4 * k, 4);
+}
+
 // Each destination row comes from one source row (dim > 0) or from a row of a then a row of b (dim 0).
 void k_concat(const KernelCtx& ctx, const Node& n) {
   const TensorDesc &a = n.src[0], &b = n.src[1], &d = n.dst;
@@ -90,6 +130,13 @@ void k_concat(const KernelCtx& ctx, const Node& n) {
   for (int64_t r = r0; r < r1; r++, it.next()) {
     int64_t i[4] = {0, it.i1, it.i2, it.i3};
     uint8_t* dp = row(d, i[1], i[2], i[3]);
+    if (dim == 0 && ts == 4 && b.nb[1] == 4 && d.nb[0] == 4 && b.ne[0] >= 8 && r + 8 <= r1 && it.i1 + 8 <= d.ne[1]) {
+      for (int k = 0; k < 8; k++) copy_elems(dp + k * d.nb[1], 4, row(a, i[1] + k, i[2], i[3]), a.nb[0], a.ne[0], 4);
+      concat_rows8_transposed(dp, d.nb[1], a.ne[0], row(b, i[1], i[2], i[3]), b.nb[0], b.ne[0]);
+      for (int k = 0; k < 7; k++) it.next();
+      r += 7;
+      continue;
+    }
     if (dim == 0) {
       copy_elems(dp, d.nb[0], row(a, i[1], i[2], i[3]), a.nb[0], a.ne[0], ts);
       copy_elems(dp + a.ne[0] * d.nb[0], d.nb[0], row(b, i[1], i[2], i[3]), b.nb[0], b.ne[0], ts);

@@ -58,6 +58,9 @@ export function layoutCases(): OpCase[] {
   // dim 0 with a transposed b (a causal conv's state followed by new columns), and 16-bit / integer elements.
   out.push(defineCase("CONCAT", { type: "f32", ne_a: [3, 40, 2, 1], ne_b: [2, 40, 2, 1], dim: 0, permute_b: [1, 0, 2, 3] }, 0,
     (b) => concat(b.input(F32, [3, 40, 2, 1]), permutedInput(b, F32, [2, 40, 2, 1], [1, 0, 2, 3]), 0)));
+  // ... with many new columns (a prompt's): blocks of 8 rows × 8 columns plus row and column tails
+  out.push(defineCase("CONCAT", { type: "f32", ne_a: [3, 37, 2, 1], ne_b: [19, 37, 2, 1], dim: 0, permute_b: [1, 0, 2, 3] }, 0,
+    (b) => concat(b.input(F32, [3, 37, 2, 1]), permutedInput(b, F32, [19, 37, 2, 1], [1, 0, 2, 3]), 0)));
   for (const t of [GgmlType.F16, GgmlType.I32] as const)
     for (const dim of [0, 2]) {
       const ne = [9, 5, 4, 2], neb = [...ne]; neb[dim] = 3;
