@@ -142,6 +142,7 @@ float vec_max(int64_t n, const float* x);
 float vec_exp_sub_sum(int64_t n, const float* x, float m, float* y);
 void vec_silu(int64_t n, const float* x, float* y);
 void vec_softplus(int64_t n, const float* x, float* y);
+void vec_sigmoid(int64_t n, const float* x, float* y);
 inline float silu1(float x) { return x / (1.f + std::exp(-x)); }
 
 }  // namespace cpu

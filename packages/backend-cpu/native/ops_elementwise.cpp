@@ -13,7 +13,6 @@ namespace {
 constexpr float GELU_C = 0.7978845608028654f;  // sqrt(2/pi)
 inline float gelu1(float x) { return 0.5f * x * (1.f + std::tanh(GELU_C * (x + 0.044715f * x * x * x))); }
 inline float gelu_erf1(float x) { return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f)); }
-inline float sigmoid1(float x) { return 1.f / (1.f + std::exp(-x)); }
 
 template <int OP>
 inline float bin(float a, float b) {
@@ -69,6 +68,7 @@ void k_unary(const KernelCtx& ctx, const Node& n) {
     if constexpr (OP == OP_EXP) { vec_exp(ne0, x, y); return; }
     if constexpr (OP == OP_SILU) { vec_silu(ne0, x, y); return; }
     if constexpr (OP == OP_SOFTPLUS) { vec_softplus(ne0, x, y); return; }
+    if constexpr (OP == OP_SIGMOID) { vec_sigmoid(ne0, x, y); return; }
     for (int64_t i = 0; i < ne0; i++) {
       const float v = x[i];
       float o;
@@ -83,7 +83,6 @@ void k_unary(const KernelCtx& ctx, const Node& n) {
       else if constexpr (OP == OP_COS) o = std::cos(v);
       else if constexpr (OP == OP_TANH) o = std::tanh(v);
       else if constexpr (OP == OP_RELU) o = v > 0.f ? v : 0.f;
-      else if constexpr (OP == OP_SIGMOID) o = sigmoid1(v);
       else if constexpr (OP == OP_GELU) o = gelu1(v);
       else o = gelu_erf1(v);
       y[i] = o;

@@ -54,6 +54,16 @@ void vec_silu(int64_t n, const float* x, float* y) {
   for (; i < n; i++) y[i] = x[i] / (1.f + exp1(-x[i]));
 }
 
+void vec_sigmoid(int64_t n, const float* x, float* y) {
+  int64_t i = 0;
+  const __m256 one = _mm256_set1_ps(1.f);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_loadu_ps(x + i)));
+    _mm256_storeu_ps(y + i, _mm256_div_ps(one, _mm256_add_ps(one, e)));
+  }
+  for (; i < n; i++) y[i] = 1.f / (1.f + exp1(-x[i]));
+}
+
 void vec_softplus(int64_t n, const float* x, float* y) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, softplus256(_mm256_loadu_ps(x + i)));
