@@ -130,7 +130,7 @@ void k_concat(const KernelCtx& ctx, const Node& n) {
   for (int64_t r = r0; r < r1; r++, it.next()) {
     int64_t i[4] = {0, it.i1, it.i2, it.i3};
     uint8_t* dp = row(d, i[1], i[2], i[3]);
-    if (dim == 0 && ts == 4 && b.nb[1] == 4 && d.nb[0] == 4 && b.ne[0] >= 8 && r + 8 <= r1 && it.i1 + 8 <= d.ne[1]) {
+    if (dim == 0 && ts == 4 && b.nb[1] == 4 && d.nb[0] == 4 && r + 8 <= r1 && it.i1 + 8 <= d.ne[1]) {
       for (int k = 0; k < 8; k++) copy_elems(dp + k * d.nb[1], 4, row(a, i[1] + k, i[2], i[3]), a.nb[0], a.ne[0], 4);
       concat_rows8_transposed(dp, d.nb[1], a.ne[0], row(b, i[1], i[2], i[3]), b.nb[0], b.ne[0]);
       for (int k = 0; k < 7; k++) it.next();
