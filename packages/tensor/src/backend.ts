@@ -44,7 +44,8 @@ export interface Backend {
   /** Binds a root tensor to bytes of a buffer of this backend. */
   bind(t: Tensor, buffer: BackendBuffer, offset: number): void;
   setTensor(t: Tensor, data: ArrayBufferView, offset?: number): Promise<void>;
-  /** Raw bytes of t's span (t.nBytes from its first element), or of [offset, offset+size) within it. */
+  /** Raw bytes of t's span (t.nBytes from its first element), or of [offset, offset+size) within it, as a new array
+   *  the caller owns (never a view of backend memory). */
   getTensor(t: Tensor, offset?: number, size?: number): Promise<Uint8Array>;
   supportsOp(node: Tensor): boolean;
   /** Runs every node; leaves with host data and no buffer are uploaded first. */
