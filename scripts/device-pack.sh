@@ -3,7 +3,7 @@
 # installed node_modules (without WebGPU's Dawn binaries and the dev-only tokenizer), every dist/ and native
 # addon, and ../shared/fixtures (less the largest GGUF). Writes .dev/ (git-ignored through .git/info/exclude). Run after `npm test`
 # (or `npm run build`) with the CUDA addon built for the target arch, e.g. GGTS_CUDA_ARCHS=90.
-# On the device:  bash scripts/device-unpack.sh && GGTS_CHECK_PREBUILT=1 bash scripts/device-check.sh
+# On the device:  source scripts/device-unpack.sh && GGTS_CHECK_PREBUILT=1 bash scripts/device-check.sh  (sourced: it puts node on PATH)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grep -qx '/.dev/' .git/info/exclude 2>/dev/null || echo '/.dev/' >> .git/info/exclude

@@ -1,6 +1,7 @@
 // Standalone checks and timings of the matmul/quant kernels (not part of the addon).
 // Usage: matmul_test [--fixtures DIR] [--quick] [--no-tests] [--bench] [--bench-k K] [--bench-types f32,q4_K]
-//                    [--bench-seconds S] [--stream] [--stream-shape K N]
+//                    [--bench-seconds S] [--stream] [--stream-shape K N] [--mul-mat-only]
+//   --mul-mat-only: only the MUL_MAT / MUL_MAT_ID checks (for builds that change the product paths, e.g. BLAS=1).
 //   --stream: single-column products over ~1 GiB of weights (memory-bound decode) vs the machine's read bandwidth.
 //   DIR = the shared fixtures folder (holds dequant/<model>/index.json and the .gguf files).
 // The formula references below must round like ggml's scalar code: no fused multiply-add.
@@ -767,32 +768,38 @@ static BenchResult bench_one(int32_t type, int64_t K, int64_t N, int64_t M, int 
   return {flop / best_wall / 1e9, flop / best_cpu / 1e9};
 }
 
+// Wall time of the fastest of 4 runs of fn on nth threads.
+static double fastest_of_4(int nth, std::vector<uint8_t>& scratch, const std::function<void(const KernelCtx&)>& fn) {
+  double best = 1e30;
+  for (int rep = 0; rep < 4; rep++) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run_threads(nth, scratch, fn);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
 // Decode from memory, not cache: one b column against a chain of K×N matrices that together exceed every cache
 // (~1 GiB), each used once per pass, as a model's layers are during token generation. Reports weight bytes read
 // per second next to a plain AVX2 read of the same bytes (the bandwidth roofline on this machine) and a memcpy.
 static double stream_read_gbs(const std::vector<std::vector<uint8_t>>& mats, int nth) {
   std::vector<uint8_t> scratch(64);
-  double best = 1e30;
   size_t bytes = 0;
   for (auto& m : mats) bytes += m.size();
   std::vector<float> sink((size_t)nth * 16);
-  for (int rep = 0; rep < 4; rep++) {
-    const auto t0 = std::chrono::steady_clock::now();
-    run_threads(nth, scratch, [&](const KernelCtx& ctx) {
+  const double best = fastest_of_4(nth, scratch, [&](const KernelCtx& ctx) {
 #if GGTS_MM_AVX2
-      __m256 acc = _mm256_setzero_ps();
-      for (auto& m : mats) {
-        const size_t per = m.size() / 32 / (size_t)ctx.nth * 32;
-        const float* p = (const float*)(m.data() + per * (size_t)ctx.ith);
-        for (size_t i = 0; i + 32 <= per / 4; i += 32)
-          acc = _mm256_add_ps(acc, _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(p + i), _mm256_loadu_ps(p + i + 8)),
-                                                 _mm256_add_ps(_mm256_loadu_ps(p + i + 16), _mm256_loadu_ps(p + i + 24))));
-      }
-      _mm256_storeu_ps(sink.data() + ctx.ith * 8, acc);
+    __m256 acc = _mm256_setzero_ps();
+    for (auto& m : mats) {
+      const size_t per = m.size() / 32 / (size_t)ctx.nth * 32;
+      const float* p = (const float*)(m.data() + per * (size_t)ctx.ith);
+      for (size_t i = 0; i + 32 <= per / 4; i += 32)
+        acc = _mm256_add_ps(acc, _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(p + i), _mm256_loadu_ps(p + i + 8)),
+                                               _mm256_add_ps(_mm256_loadu_ps(p + i + 16), _mm256_loadu_ps(p + i + 24))));
+    }
+    _mm256_storeu_ps(sink.data() + ctx.ith * 8, acc);
 #endif
-    });
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
+  });
   return (double)bytes / best / 1e9;
 }
 
@@ -802,15 +809,10 @@ static double stream_copy_gbs(size_t bytes, int nth) {
   const size_t n = bytes / 2 / 4 / 64 * 64;
   std::vector<float> a(n, 1.f), c(n, 0.f);
   std::vector<uint8_t> scratch(64);
-  double best = 1e30;
-  for (int rep = 0; rep < 4; rep++) {
-    const auto t0 = std::chrono::steady_clock::now();
-    run_threads(nth, scratch, [&](const KernelCtx& ctx) {
-      const size_t s = n / 64 * (size_t)ctx.ith / (size_t)ctx.nth * 64, e = n / 64 * (size_t)(ctx.ith + 1) / (size_t)ctx.nth * 64;
-      std::memcpy(c.data() + s, a.data() + s, (e - s) * 4);
-    });
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
+  const double best = fastest_of_4(nth, scratch, [&](const KernelCtx& ctx) {
+    const size_t s = n / 64 * (size_t)ctx.ith / (size_t)ctx.nth * 64, e = n / 64 * (size_t)(ctx.ith + 1) / (size_t)ctx.nth * 64;
+    std::memcpy(c.data() + s, a.data() + s, (e - s) * 4);
+  });
   return (double)n * 4 / best / 1e9;
 }
 
@@ -831,19 +833,14 @@ static void bench_stream(const std::vector<int32_t>& types, int64_t K, int64_t N
     for (int nth : {1, 2}) {
       TensorDesc A0{type, {K, N, 1, 1}, {mm::type_bytes(type), arow, arow * N, arow * N}, mats[0].data()};
       std::vector<uint8_t> scratch(mul_mat_wsize(A0, B, nth));
-      double best = 1e30;
-      for (int rep = 0; rep < 4; rep++) {
-        const auto t0 = std::chrono::steady_clock::now();
-        run_threads(nth, scratch, [&](const KernelCtx& ctx) {
-          for (auto& m : mats) {
-            TensorDesc A = A0;
-            A.data = m.data();
-            mul_mat(ctx, A, B, D);
-            between_nodes(ctx);
-          }
-        });
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      }
+      const double best = fastest_of_4(nth, scratch, [&](const KernelCtx& ctx) {
+        for (auto& m : mats) {
+          TensorDesc A = A0;
+          A.data = m.data();
+          mul_mat(ctx, A, B, D);
+          between_nodes(ctx);
+        }
+      });
       const double gbs = (double)(arow * N * count) / best / 1e9, rd = stream_read_gbs(mats, nth);
       const double cp = stream_copy_gbs((size_t)(arow * N * count), nth);
       std::printf("| %s | %d | %.2f | %.2f | %.0f | %.2f |\n", tname(type), nth, gbs, rd, 100 * gbs / rd, cp);
@@ -875,7 +872,7 @@ static void bench(int64_t bigK, const std::vector<int32_t>& types) {
 
 int main(int argc, char** argv) {
   std::string fixtures;
-  bool do_bench = false, quick = false, no_tests = false, do_stream = false;
+  bool do_bench = false, quick = false, no_tests = false, do_stream = false, mul_mat_only = false;
   int64_t stream_k = 2304, stream_n = 1024;
   std::vector<int32_t> btypes;
   int64_t bigK = 4096;
@@ -884,6 +881,7 @@ int main(int argc, char** argv) {
     if (a == "--fixtures" && i + 1 < argc) fixtures = argv[++i];
     else if (a == "--bench") do_bench = true;
     else if (a == "--stream") do_stream = true;
+    else if (a == "--mul-mat-only") mul_mat_only = true;
     else if (a == "--stream-shape" && i + 2 < argc) { stream_k = std::stoll(argv[++i]); stream_n = std::stoll(argv[++i]); }
     else if (a == "--quick") quick = true;
     else if (a == "--bench-k" && i + 1 < argc) bigK = std::stoll(argv[++i]);
@@ -898,18 +896,20 @@ int main(int argc, char** argv) {
     } else if (a == "--bench-seconds" && i + 1 < argc) g_bench_seconds = std::stod(argv[++i]);
     else if (a == "--no-tests") no_tests = true;
     else {
-      std::printf("usage: %s [--fixtures DIR] [--quick] [--no-tests] [--bench] [--bench-k K] [--bench-types LIST] [--bench-seconds S] [--stream] [--stream-shape K N]\n", argv[0]);
+      std::printf("usage: %s [--fixtures DIR] [--quick] [--no-tests] [--bench] [--bench-k K] [--bench-types LIST] [--bench-seconds S] [--stream] [--stream-shape K N] [--mul-mat-only]\n", argv[0]);
       return 2;
     }
   }
   std::printf("avx2 build: %d, vnni cpu: %d\n", GGTS_MM_AVX2, (int)mm::cpu_has_vnni());
   if (!no_tests) {
-    test_known_blocks();
-    test_dequant_formulas();
-    test_quantizers();
-    test_vec_dot_exact();
-    if (!fixtures.empty()) test_fixtures(fixtures);
-    else std::printf("fixtures: skipped (no --fixtures DIR)\n");
+    if (!mul_mat_only) {
+      test_known_blocks();
+      test_dequant_formulas();
+      test_quantizers();
+      test_vec_dot_exact();
+      if (!fixtures.empty()) test_fixtures(fixtures);
+      else std::printf("fixtures: skipped (no --fixtures DIR)\n");
+    }
     test_mul_mat(quick);
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx512f")) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build and run the standalone matmul/quant kernel test.
 # Usage: native/test/run.sh [--fixtures DIR] [--quick] [--no-tests] [--bench] [--bench-k K] [--bench-types f32,q4_K]
-#                           [--bench-seconds S] [--stream] [--stream-shape K N]   (DIR: the shared fixtures folder, e.g. ../../shared/fixtures)
+#                           [--bench-seconds S] [--stream] [--stream-shape K N] [--mul-mat-only]   (DIR: the shared fixtures folder, e.g. ../../shared/fixtures)
 # Env: CXX (default g++), MARCH (default x86-64-v3), OPT (default -O2), OUT (binary, default $TMPDIR/ggts_matmul_test),
 #      BLAS=1 (build the OpenBLAS MUL_MAT path in, as GGTS_BLAS=1 does for the addon; needs libopenblas-dev).
 set -e
