@@ -29,8 +29,10 @@ float dot_q2_K(int64_t n, const void* va, const void* vb) {
     __m256i sch[2];
     split_scales16(sc16, &sch[0], &sch[1]);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int h = 0; h < 2; h++) {
       const __m256i bits = _mm256_loadu_si256((const __m256i*)(a[i].qs + 32 * h));
+#pragma GCC unroll 4
       for (int j = 0; j < 4; j++) {
         const __m256i q = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * j), m3);
         const __m256i y = _mm256_loadu_si256((const __m256i*)(b[i].qs + 128 * h + 32 * j));
@@ -77,8 +79,10 @@ float dot_q3_K(int64_t n, const void* va, const void* vb) {
     split_scales16(sc16, &sch[0], &sch[1]);
     const __m256i hbits = _mm256_loadu_si256((const __m256i*)a[i].hmask);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int h = 0; h < 2; h++) {
       const __m256i bits = _mm256_loadu_si256((const __m256i*)(a[i].qs + 32 * h));
+#pragma GCC unroll 4
       for (int j = 0; j < 4; j++) {
         const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * j), m3);
         const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hbits, 4 * h + j), one);
@@ -111,54 +115,14 @@ float dot_q3_K(int64_t n, const void* va, const void* vb) {
 #endif
 }
 
+#if GGTS_MM_AVX2
+inline __m256i madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_add_epi32(acc, _mm256_madd_epi16(p, s)); }
+#include "quants_dot_k45.h"
+#else
 template <bool Q5>
 float dot_q45_K(int64_t n, const void* va, const void* vb) {
   const int64_t nb = n / QKK;
   const BlockQ8_K* b = (const BlockQ8_K*)vb;
-#if GGTS_MM_AVX2
-  __m256 acc = _mm256_setzero_ps();
-  __m128 accm = _mm_setzero_ps();
-  const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-  for (int64_t i = 0; i < nb; i++) {
-    prefetch_ahead<3>((const uint8_t*)va + i * (Q5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K)));
-    const uint8_t *scales, *qs, *qh = nullptr;
-    uint16_t dh, dmh;
-    if constexpr (Q5) {
-      const BlockQ5_K& x = ((const BlockQ5_K*)va)[i];
-      scales = x.scales; qs = x.qs; qh = x.qh; dh = x.d; dmh = x.dmin;
-    } else {
-      const BlockQ4_K& x = ((const BlockQ4_K*)va)[i];
-      scales = x.scales; qs = x.qs; dh = x.d; dmh = x.dmin;
-    }
-    uint32_t u[4];
-    kscales_packed(scales, u);
-    const __m128i scm = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[1], (int)u[0]));
-    const __m128i mins = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[3], (int)u[2]));
-    const __m256i bs = _mm256_loadu_si256((const __m256i*)b[i].bsums);
-    const __m128i bsum8 = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-    accm = _mm_fmadd_ps(_mm_set1_ps(b[i].d * h2f(dmh)), _mm_cvtepi32_ps(_mm_madd_epi16(mins, bsum8)), accm);
-    const __m256i sc = _mm256_broadcastsi128_si256(scm);
-    __m256i hbits = Q5 ? _mm256_loadu_si256((const __m256i*)qh) : _mm256_setzero_si256();
-    __m256i sumi = _mm256_setzero_si256();
-    for (int j = 0; j < 4; j++) {
-      const __m256i bits = _mm256_loadu_si256((const __m256i*)(qs + 32 * j));
-      __m256i lo = _mm256_and_si256(bits, m4);
-      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-      if constexpr (Q5) {
-        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hbits, one), 4));
-        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 1), one), 4));
-        hbits = _mm256_srli_epi16(hbits, 2);
-      }
-      const __m256i ylo = _mm256_loadu_si256((const __m256i*)(b[i].qs + 64 * j));
-      const __m256i yhi = _mm256_loadu_si256((const __m256i*)(b[i].qs + 64 * j + 32));
-      const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ylo), bcast16(sc, 2 * j));
-      const __m256i phi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, yhi), bcast16(sc, 2 * j + 1));
-      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(plo, phi));
-    }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(b[i].d * h2f(dh)), _mm256_cvtepi32_ps(sumi), acc);
-  }
-  return hsum_f32_8(acc) - hsum_f32_4(accm);
-#else
   float s = 0;
   for (int64_t i = 0; i < nb; i++) {
     const uint8_t *scales, *qs, *qh = nullptr;
@@ -187,8 +151,8 @@ float dot_q45_K(int64_t n, const void* va, const void* vb) {
     s += b[i].d * (d * (float)isum - dmin * (float)summ);
   }
   return s;
-#endif
 }
+#endif
 
 float dot_q6_K(int64_t n, const void* va, const void* vb) {
   const BlockQ6_K* a = (const BlockQ6_K*)va;
@@ -204,6 +168,7 @@ float dot_q6_K(int64_t n, const void* va, const void* vb) {
     __m256i sch[2];
     split_scales16(sc16, &sch[0], &sch[1]);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int h = 0; h < 2; h++) {
       const __m256i l0 = _mm256_loadu_si256((const __m256i*)(a[i].ql + 64 * h));
       const __m256i l1 = _mm256_loadu_si256((const __m256i*)(a[i].ql + 64 * h + 32));
@@ -257,6 +222,7 @@ float dot_iq4_xs(int64_t n, const void* va, const void* vb) {
   for (int64_t i = 0; i < nb; i++) {
     prefetch_ahead<3>(&a[i]);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int ib = 0; ib < 8; ib += 2) {
       const __m256i q0 = _mm256_shuffle_epi8(table, nibbles_32(a[i].qs + 16 * ib));
       const __m256i q1 = _mm256_shuffle_epi8(table, nibbles_32(a[i].qs + 16 * ib + 16));
@@ -290,64 +256,6 @@ float dot_iq4_xs(int64_t n, const void* va, const void* vb) {
 // ---------------------------------------------------------------- several b columns per weight row
 
 #if GGTS_MM_AVX2
-template <bool Q5, int NC>
-void mdot_q45_K(int64_t n, const void* va, const void* const* vb, float* out) {
-  const BlockQ8_K* b[NC];
-  __m256 acc[NC];
-  __m128 accm[NC];
-  for (int c = 0; c < NC; c++) {
-    b[c] = (const BlockQ8_K*)vb[c];
-    acc[c] = _mm256_setzero_ps();
-    accm[c] = _mm_setzero_ps();
-  }
-  const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-  for (int64_t i = 0; i < n / QKK; i++) {
-    const uint8_t *scales, *qs, *qh = nullptr;
-    uint16_t dh, dmh;
-    if constexpr (Q5) {
-      const BlockQ5_K& x = ((const BlockQ5_K*)va)[i];
-      scales = x.scales; qs = x.qs; qh = x.qh; dh = x.d; dmh = x.dmin;
-    } else {
-      const BlockQ4_K& x = ((const BlockQ4_K*)va)[i];
-      scales = x.scales; qs = x.qs; dh = x.d; dmh = x.dmin;
-    }
-    uint32_t u[4];
-    kscales_packed(scales, u);
-    const __m128i mins = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[3], (int)u[2]));
-    const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)u[1], (int)u[0])));
-    const float d = h2f(dh), dmin = h2f(dmh);
-    __m256i sumi[NC];
-    for (int c = 0; c < NC; c++) {
-      const __m256i bs = _mm256_loadu_si256((const __m256i*)b[c][i].bsums);
-      const __m128i bsum8 = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-      accm[c] = _mm_fmadd_ps(_mm_set1_ps(b[c][i].d * dmin), _mm_cvtepi32_ps(_mm_madd_epi16(mins, bsum8)), accm[c]);
-      sumi[c] = _mm256_setzero_si256();
-    }
-    __m256i hbits = Q5 ? _mm256_loadu_si256((const __m256i*)qh) : _mm256_setzero_si256();
-    for (int j = 0; j < 4; j++) {
-      const __m256i bits = _mm256_loadu_si256((const __m256i*)(qs + 32 * j));
-      __m256i lo = _mm256_and_si256(bits, m4);
-      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-      if constexpr (Q5) {
-        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hbits, one), 4));
-        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 1), one), 4));
-        hbits = _mm256_srli_epi16(hbits, 2);
-      }
-      const __m256i slo = bcast16(sc, 2 * j), shi = bcast16(sc, 2 * j + 1);
-      for (int c = 0; c < NC; c++) {
-        const __m256i ylo = _mm256_loadu_si256((const __m256i*)(b[c][i].qs + 64 * j));
-        const __m256i yhi = _mm256_loadu_si256((const __m256i*)(b[c][i].qs + 64 * j + 32));
-        const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ylo), slo);
-        const __m256i phi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, yhi), shi);
-        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(plo, phi));
-      }
-    }
-    for (int c = 0; c < NC; c++)
-      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(b[c][i].d * d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
-  }
-  for (int c = 0; c < NC; c++) out[c] = hsum_f32_8(acc[c]) - hsum_f32_4(accm[c]);
-}
-
 template <int NC>
 void mdot_q6_K(int64_t n, const void* va, const void* const* vb, float* out) {
   const BlockQ6_K* a = (const BlockQ6_K*)va;
@@ -360,9 +268,11 @@ void mdot_q6_K(int64_t n, const void* va, const void* const* vb, float* out) {
     __m256i sch[2];
     split_scales16(sc16, &sch[0], &sch[1]);
     __m256i sumi[NC];
+#pragma GCC unroll 4
     for (int c = 0; c < NC; c++)  // q is stored +32: start from −32·Σ scale·bsum
       sumi[c] = _mm256_slli_epi32(
           _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i*)b[c][i].bsums))), 5);
+#pragma GCC unroll 4
     for (int h = 0; h < 2; h++) {
       const __m256i l0 = _mm256_loadu_si256((const __m256i*)(a[i].ql + 64 * h));
       const __m256i l1 = _mm256_loadu_si256((const __m256i*)(a[i].ql + 64 * h + 32));
@@ -374,8 +284,10 @@ void mdot_q6_K(int64_t n, const void* va, const void* const* vb, float* out) {
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m3), 4));
       q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3), 4));
+#pragma GCC unroll 4
       for (int g = 0; g < 4; g++) {
         const __m256i s = bcast16_pair(sch[h], g);
+#pragma GCC unroll 4
         for (int c = 0; c < NC; c++) {
           const __m256i y = _mm256_loadu_si256((const __m256i*)(b[c][i].qs + 128 * h + 32 * g));
           sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q[g], y), s));
@@ -383,13 +295,12 @@ void mdot_q6_K(int64_t n, const void* va, const void* const* vb, float* out) {
       }
     }
     const float d = h2f(a[i].d);
+#pragma GCC unroll 4
     for (int c = 0; c < NC; c++)
       acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(b[c][i].d * d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
   }
   for (int c = 0; c < NC; c++) out[c] = hsum_f32_8(acc[c]);
 }
-template <int NC> struct MQ4_K { static void run(int64_t n, const void* a, const void* const* b, float* o) { mdot_q45_K<false, NC>(n, a, b, o); } };
-template <int NC> struct MQ5_K { static void run(int64_t n, const void* a, const void* const* b, float* o) { mdot_q45_K<true, NC>(n, a, b, o); } };
 template <int NC> struct MQ6_K { static void run(int64_t n, const void* a, const void* const* b, float* o) { mdot_q6_K<NC>(n, a, b, o); } };
 #endif
 
@@ -409,6 +320,7 @@ VecDotFn vec_dot_fn_k(int32_t type) {
 }
 
 VecDotMultiFn vec_dot_multi_fn_k(int32_t type) {
+  if (const VecDotMultiFn f = vec_dot_multi_fn_avx512(type)) return f;
 #if GGTS_MM_AVX2
   switch (type) {
     case T_Q4_K: return mdot_dispatch<MQ4_K>;

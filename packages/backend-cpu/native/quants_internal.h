@@ -90,8 +90,9 @@ void mdot_dispatch(int64_t n, const void* a, const void* const* b, int nc, float
 }
 #endif
 
-// 512-bit VNNI kernels (quants_dot_avx512.cpp) when the CPU has them; nullptr otherwise or for other types.
+// VNNI kernels (quants_dot_avx512.cpp) when the CPU has them; nullptr otherwise or for other types.
 VecDotFn vec_dot_fn_avx512(int32_t type);
+VecDotMultiFn vec_dot_multi_fn_avx512(int32_t type);
 
 // The K-quant / IQ4_XS kernels (quants_dot_k.cpp); nullptr for other types.
 VecDotFn vec_dot_fn_k(int32_t type);

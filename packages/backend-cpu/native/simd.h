@@ -20,6 +20,16 @@
 #if GGTS_MM_AVX2 && defined(__GNUC__)
 #define GGTS_MM_VNNI 1
 #define GGTS_TARGET_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+// The same target for every function between BEGIN and END (a shared kernel header included there).
+#if defined(__clang__)
+#define GGTS_BEGIN_TARGET_VNNI \
+  _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni\"))), apply_to = function)")
+#define GGTS_END_TARGET_VNNI _Pragma("clang attribute pop")
+#else
+#define GGTS_BEGIN_TARGET_VNNI \
+  _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni\")")
+#define GGTS_END_TARGET_VNNI _Pragma("GCC pop_options")
+#endif
 #else
 #define GGTS_MM_VNNI 0
 #define GGTS_TARGET_VNNI
