@@ -157,15 +157,14 @@ export class KimiLinearGraph implements ArchGraph {
     const outs: Tensor[] = [];
     ub.seqs.forEach((seq, s) => {
       const cache = seq.layers[il].k!;
-      const pos0 = seq.position, nKv = pos0 + nst;
-      const rows = G.tensor(G.GgmlType.I32, [nst], Int32Array.from({ length: nst }, (_, i) => pos0 + i), "kv_idxs");
-      const upd = G.setRows(cache, G.view(Kt, [R + rope, nst], [Kt.nb[1]], s * nst * Kt.nb[1]), rows);
+      const nKv = ub.kvLen(s);
+      const upd = G.setRows(cache, G.view(Kt, [R + rope, nst], [Kt.nb[1]], s * nst * Kt.nb[1]), ub.cacheRows(s));
       ub.writes.push(upd);
       const kc = readableCache(upd, nKv);
       const kView = G.view(kc, [R + rope, nKv, 1], [kc.nb[1], kc.nb[1] * nKv]);
       const vView = G.view(kc, [R, nKv, 1], [kc.nb[1], kc.nb[1] * nKv]);
       const qs = G.view(Q, [R + rope, H, nst], [Q.nb[1], Q.nb[2]], s * nst * Q.nb[2]);
-      outs.push(attention(qs, kView, vView, pos0, scale, ub.opts.flashAttn, ub.opts.attnScoreLimit)); // [R,H,nst]
+      outs.push(attention(ub, s, qs, kView, vView, scale, ub.opts.attnScoreLimit)); // [R,H,nst]
     });
     const oc = G.concatAll(outs, 2); // [R,H,T]
     const o = G.mulMat(w.vB, G.cont(G.permute(oc, 0, 2, 1, 3))); // [v,T,H]

@@ -90,13 +90,6 @@ function runDeltaRule(ub: UBatch, q: Tensor, k: Tensor, v: Tensor, g: Tensor, be
     : G.deltaRuleRecurrent(q, k, v, g, beta, state);
 }
 
-/** Causal mask [n_kv, nq] for queries at positions pos0..pos0+nq−1 over cache rows 0..n_kv−1. */
-export function causalMask(nKv: number, nq: number, pos0: number): Tensor {
-  const m = new Float32Array(nKv * nq);
-  for (let t = 0; t < nq; t++) for (let j = 0; j < nKv; j++) m[t * nKv + j] = j <= pos0 + t ? 0 : -Infinity;
-  return tensor(GgmlType.F32, [nKv, nq], m, "kq_mask");
-}
-
 /** A cache view as f32 when the cache is quantized (getRows dequantizes), else the view itself. */
 export function readableCache(cache: Tensor, nKv: number): Tensor {
   if (cache.type === GgmlType.F32 || cache.type === GgmlType.F16) return cache;
@@ -108,12 +101,13 @@ export function readableCache(cache: Tensor, nKv: number): Tensor {
 export const ATTN_SCORE_LIMIT = 1 << 24;
 
 /**
- * Causal attention of one sequence whose queries sit at positions pos0.. : q [D,H,nq]; k [D,n_kv,Hkv] and
- * v [Dv,n_kv,Hkv] are cache views (any strides). Queries are processed in groups so the score matrix and the
- * mask stay below `limit` elements however long the context. Returns [Dv,H,nq] contiguous.
+ * Causal attention of sequence s of the ubatch: q [D,H,nq]; k [D,n_kv,Hkv] and v [Dv,n_kv,Hkv] are cache views
+ * (any strides, n_kv = ub.kvLen(s)). Queries are processed in groups so the score matrix and the mask stay below
+ * `limit` elements however long the context. Returns [Dv,H,nq] contiguous.
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, pos0: number, scale: number, flash: boolean,
+export function attention(ub: UBatch, s: number, q: Tensor, k: Tensor, v: Tensor, scale: number,
                           limit = ATTN_SCORE_LIMIT): Tensor {
+  const flash = ub.opts.flashAttn;
   const [, H, nq] = q.ne;
   const nKv = k.ne[1];
   const group = Math.max(1, Math.min(nq, Math.floor(limit / (nKv * H))));
@@ -123,7 +117,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, pos0: number, scale: 
     const n = Math.min(group, nq - i);
     const qi = n === nq ? q : G.view(q, [q.ne[0], H, n], [q.nb[1], q.nb[2]], i * q.nb[2]);
     const qp = G.cont(G.permute(qi, 0, 2, 1, 3)); // [D, n, H]
-    const mask = causalMask(nKv, n, pos0 + i);
+    const mask = ub.causalMask(s, nKv, i, n);
     if (flash) { outs.push(G.flashAttnExt(qp, k, v, { mask, scale })); continue; }
     const kq = G.softMax(G.mulMat(k, qp), { mask, scale }); // [n_kv, n, H]
     const kqv = G.mulMat(vt, kq); // [Dv, n, H]
@@ -158,7 +152,7 @@ export interface DecoderParts {
  * h = x + mixer(norm(x)), x = h + ffn(norm(h)); logits of the rows the ubatch wants (null when it wants none).
  */
 export function decoder(ub: UBatch, d: DecoderParts): Tensor | null {
-  let x = G.getRows(d.tokEmbd, G.tensor(G.GgmlType.I32, [ub.nTokens], ub.tokens, "inp_tokens"));
+  let x = G.getRows(d.tokEmbd, ub.tokenIds());
   for (let il = 0; il < d.nLayers; il++) {
     const [attnNorm, ffnNorm] = d.norms(il);
     let cur = d.mixer(il, rmsNormW(x, attnNorm, d.rmsEps));

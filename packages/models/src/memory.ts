@@ -32,10 +32,16 @@ export interface MemorySnapshot {
   parts: Uint8Array[];
 }
 
+let nextId = 0;
+
 export class SequenceMemory {
   readonly layers: LayerMemory[];
   readonly buffer: BackendBuffer;
+  /** Distinguishes memories in graph-reuse keys. */
+  readonly id = nextId++;
   position = 0;
+  /** Cache rows 0..finiteRows−1 hold finite values (written or zeroed): padded attention may read them. */
+  private finiteRows = 0;
   private readonly recurrent: Tensor[] = [];
   private readonly caches: Tensor[] = [];
 
@@ -67,6 +73,20 @@ export class SequenceMemory {
   }
 
   get bytes(): number { return this.buffer.size; }
+
+  /**
+   * Makes cache rows below n safe to read under a mask: rows never written are zeroed (fresh memory may hold
+   * NaN bit patterns, and NaN·0 would leak through the masked softmax). Rows below the position are written.
+   */
+  async readableRows(n: number): Promise<void> {
+    const from = Math.max(this.finiteRows, this.position);
+    if (n <= from) return;
+    for (const t of this.caches) {
+      const row = t.nb[1];
+      await this.backend.setTensor(t, new Uint8Array((n - from) * row), from * row);
+    }
+    this.finiteRows = n;
+  }
 
   /** Zeroes the recurrent state; cache rows beyond the position are never read, so they stay as they are. */
   async clear(): Promise<void> {

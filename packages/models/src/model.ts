@@ -7,11 +7,14 @@ import { readHParams, type Arch, type HParams } from "./hparams.js";
 import { KimiLinearGraph } from "./kimi-linear.js";
 import { Qwen3NextGraph } from "./qwen3next.js";
 import { KV_TYPES, SequenceMemory, type KvType, type MemorySnapshot } from "./memory.js";
-import { UBatch, type DeltaNetMode, type GraphOptions } from "./ubatch.js";
+import { UBatch, type DeltaNetMode, type GraphInput, type GraphOptions } from "./ubatch.js";
 import { WeightLoader } from "./weights.js";
 import { ATTN_SCORE_LIMIT } from "./layers.js";
 import { tokenizerFromGguf, type Tokenizer } from "./tokenizer/index.js";
 import { generate, type GeneratePrompt, type GenerateOptions, type Generation } from "./generate.js";
+
+/** Cache rows a one-token graph's attention reads come in multiples of this (masked past the position). */
+const DECODE_KV_PAD = 256;
 
 export interface LoadProgress { stage: "open" | "weights" | "ready"; fraction: number }
 
@@ -64,6 +67,8 @@ export class Model {
   /** When true, evaluate records each ubatch graph's node count and planned arena bytes in graphStats. */
   collectGraphStats = false;
   readonly graphStats: { tokens: number; nodes: number; arenaBytes: number }[] = [];
+  /** Graphs evaluate has built; a one-token step reuses the previous step's graph while the shapes match. */
+  graphsBuilt = 0;
 
   /** @internal use loadModel */
   constructor(readonly backend: Backend, private readonly ownsBackend: boolean, private readonly weights: BackendBuffer,
@@ -133,7 +138,7 @@ export class Model {
         const rows: number[] = [];
         if (opts.allLogits) for (let i = 0; i < len * ns; i++) rows.push(i);
         else if (last) for (let s = 0; s < ns; s++) rows.push(s * len + len - 1);
-        const ubatch = new UBatch(toks, len, sessions.map((s) => s.memory), rows, this.graphOptions);
+        const ubatch = new UBatch(toks, len, sessions.map((s) => s.memory), rows, this.graphOptions, len === 1 ? DECODE_KV_PAD : 1);
         const logits = await this.runUBatch(ubatch);
         sessions.forEach((s) => { s.memory.position += len; });
         opts.onUBatch?.(start + len, n);
@@ -147,10 +152,23 @@ export class Model {
     });
   }
 
+  // The last one-token graph: the next token's graph has the same shapes (attention reads kvPad-padded cache
+  // rows) until a sequence crosses a padding boundary, so it is reused with its inputs refilled.
+  private decode: { key: string; graph: Graph; logits: Tensor | null; inputs: readonly GraphInput[] } | null = null;
+
   private async runUBatch(ub: UBatch): Promise<Float32Array | null> {
-    const logits = this.graph.build(ub);
-    const outputs: Tensor[] = logits ? [logits, ...ub.writes] : [...ub.writes];
-    const g = new Graph(outputs);
+    for (let s = 0; s < ub.nSeqs; s++) await ub.seqs[s].readableRows(ub.kvLen(s));
+    const key = ub.kvPad > 1 ? ub.seqs.map((m, s) => `${m.id}:${ub.kvLen(s)}`).join(",") + `|${ub.outRows.join(",")}` : null;
+    let g: Graph, logits: Tensor | null;
+    if (key !== null && this.decode?.key === key) {
+      ({ graph: g, logits } = this.decode);
+      for (const i of this.decode.inputs) i.tensor.data = i.fill(ub);
+    } else {
+      logits = this.graph.build(ub);
+      this.graphsBuilt++;
+      g = new Graph(logits ? [logits, ...ub.writes] : [...ub.writes]);
+      this.decode = key === null ? null : { key, graph: g, logits, inputs: ub.inputs };
+    }
     if (this.collectGraphStats) {
       const plan = planMemory(g, (r) => r.buffer === null || r.buffer.isArena === true);
       this.graphStats.push({ tokens: ub.nTokens, nodes: g.nodes.length, arenaBytes: plan.size });
@@ -178,6 +196,7 @@ export class Model {
   dispose(): void {
     if (this.disposed) return;
     for (const s of [...this.sessions]) s.dispose();
+    this.decode = null;
     this.weights.free();
     if (this.ownsBackend) this.backend.dispose();
     this.disposed = true;

@@ -139,8 +139,7 @@ export class Qwen3NextGraph implements ArchGraph {
     const outs: Tensor[] = [];
     ub.seqs.forEach((seq, s) => {
       const mem = seq.layers[il];
-      const pos0 = seq.position, nKv = pos0 + nst;
-      const rows = G.tensor(G.GgmlType.I32, [nst], Int32Array.from({ length: nst }, (_, i) => pos0 + i), "kv_idxs");
+      const nKv = ub.kvLen(s), rows = ub.cacheRows(s);
       const slice = (t: Tensor) => G.view(t, [t.ne[0], nst], [t.nb[1]], s * nst * t.nb[1]);
       const ku = G.setRows(mem.k!, slice(k2), rows);
       const vu = G.setRows(mem.v!, slice(v), rows);
@@ -148,7 +147,7 @@ export class Qwen3NextGraph implements ArchGraph {
       const kc = readableCache(ku, nKv), vc = readableCache(vu, nKv);
       const heads = (c: Tensor) => G.view(c, [hd, nKv, Hkv], [c.nb[1], hd * c.nb[0]]);
       const qs = G.view(q, [hd, H, nst], [q.nb[1], q.nb[2]], s * nst * q.nb[2]);
-      outs.push(attention(qs, heads(kc), heads(vc), pos0, 1 / Math.sqrt(hd), ub.opts.flashAttn, ub.opts.attnScoreLimit));
+      outs.push(attention(ub, s, qs, heads(kc), heads(vc), 1 / Math.sqrt(hd), ub.opts.attnScoreLimit));
     });
     const o = G.concatAll(outs, 2); // [hd, H, T]
     const gated = G.mul(G.reshape(o, [hd * H, T]), G.sigmoid(gate));

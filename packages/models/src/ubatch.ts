@@ -12,9 +12,17 @@ export interface GraphOptions {
   attnScoreLimit: number;
 }
 
+/** A leaf whose data comes from the ubatch; a reused graph gets it refilled from the next ubatch. */
+export interface GraphInput {
+  readonly tensor: Tensor;
+  readonly fill: (u: UBatch) => Int32Array | Float32Array;
+}
+
 export class UBatch {
   /** Nodes that update memory (cpy/setRows results): graph outputs so they always run. */
   readonly writes: Tensor[] = [];
+  /** Every leaf built from this ubatch's tokens and positions (see input()). */
+  readonly inputs: GraphInput[] = [];
   readonly nTokens: number;
   readonly nSeqs: number;
   private posT: Tensor | null = null;
@@ -27,6 +35,9 @@ export class UBatch {
     /** Rows (token indices into the batch) whose logits are wanted, in output order. */
     readonly outRows: readonly number[],
     readonly opts: GraphOptions,
+    /** Attention reads whole multiples of this many cache rows (masked past the position), so the graph's
+     *  shapes stay the same for that many steps and a decode graph can be reused (1: exact lengths). */
+    readonly kvPad = 1,
   ) {
     this.nSeqs = seqs.length;
     this.nTokens = tokens.length;
@@ -38,13 +49,48 @@ export class UBatch {
   /** Position of the first token of sequence s in this ubatch. */
   pos0(s: number): number { return this.seqs[s].position; }
 
+  /** Cache rows attention reads for sequence s: its positions so far plus this ubatch's, padded to kvPad. */
+  kvLen(s: number): number {
+    const n = this.pos0(s) + this.nSeqTokens;
+    return Math.min(this.seqs[s].nCtx, Math.ceil(n / this.kvPad) * this.kvPad);
+  }
+
+  /**
+   * A leaf holding data derived from the ubatch. Builders create every token- or position-dependent leaf
+   * here; fill must read the ubatch it is given (not capture this one), since a reused graph refills it.
+   */
+  input(type: GgmlType, shape: number[], name: string, fill: (u: UBatch) => Int32Array | Float32Array): Tensor {
+    const t = tensor(type, shape, fill(this), name);
+    this.inputs.push({ tensor: t, fill });
+    return t;
+  }
+
+  /** Token ids [T]. */
+  tokenIds(): Tensor { return this.input(GgmlType.I32, [this.nTokens], "inp_tokens", (u) => u.tokens); }
+
   /** i32 positions of every token [T]. */
   positions(): Tensor {
-    if (!this.posT) {
-      const p = new Int32Array(this.nTokens);
-      for (let s = 0; s < this.nSeqs; s++) for (let t = 0; t < this.nSeqTokens; t++) p[s * this.nSeqTokens + t] = this.pos0(s) + t;
-      this.posT = tensor(GgmlType.I32, [this.nTokens], p, "inp_pos");
-    }
+    this.posT ??= this.input(GgmlType.I32, [this.nTokens], "inp_pos", (u) => {
+      const p = new Int32Array(u.nTokens);
+      for (let s = 0; s < u.nSeqs; s++) for (let t = 0; t < u.nSeqTokens; t++) p[s * u.nSeqTokens + t] = u.pos0(s) + t;
+      return p;
+    });
     return this.posT;
+  }
+
+  /** Cache rows sequence s writes: its positions in this ubatch [nst]. */
+  cacheRows(s: number): Tensor {
+    return this.input(GgmlType.I32, [this.nSeqTokens], "kv_idxs",
+      (u) => Int32Array.from({ length: u.nSeqTokens }, (_, i) => u.pos0(s) + i));
+  }
+
+  /** Causal mask [nKv, n] for sequence s's queries first..first+n−1 of this ubatch over cache rows 0..nKv−1. */
+  causalMask(s: number, nKv: number, first: number, n: number): Tensor {
+    return this.input(GgmlType.F32, [nKv, n], "kq_mask", (u) => {
+      const pos = u.pos0(s) + first;
+      const m = new Float32Array(nKv * n);
+      for (let t = 0; t < n; t++) m.fill(-Infinity, t * nKv + Math.min(nKv, pos + t + 1), (t + 1) * nKv);
+      return m;
+    });
   }
 }

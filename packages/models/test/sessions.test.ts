@@ -82,6 +82,26 @@ for (const be of backends) for (const name of ["tiny-kimi-linear-f32", "tiny-qwe
       expect(maxAbsDiff(await s.evaluate(a, { allLogits: true }), g.logits)).toBeLessThanOrEqual(TOL);
     });
 
+    it("one-token graphs are reused across steps; padded cache rows past the position stay masked", async () => {
+      // 300 rows: decode crosses the 256-row padding boundary, then pads only up to the context size.
+      const m = await open(name, 300);
+      const toks = Array.from({ length: 262 }, (_, i) => (i * 7919 + 13) % V);
+      const want = await (await m.createSession()).evaluate(toks, { allLogits: true });
+      const s = await m.createSession();
+      // Fresh cache memory may hold anything: NaN bytes in every row must not leak through the mask.
+      for (const l of s.memory.layers) for (const t of [l.k, l.v]) if (t) await m.backend.setTensor(t, new Uint8Array(t.nBytes).fill(0xff));
+      await s.evaluate(toks.slice(0, 250));
+      const built = m.graphsBuilt;
+      for (let t = 250; t < toks.length; t++) {
+        expect(maxAbsDiff(await s.evaluate([toks[t]]), lastRow(want, V, t)), `token ${t}`).toBeLessThanOrEqual(TOL);
+      }
+      expect(m.graphsBuilt - built).toBe(2); // rows 256 (positions 250-255), then 300 (256-261)
+      // A reset session starts over at position 0 with the first bucket's graph shape rebuilt once.
+      await s.reset();
+      const first = await s.evaluate([toks[0]]);
+      expect(maxAbsDiff(first, lastRow(want, V, 0))).toBeLessThanOrEqual(TOL);
+    });
+
     it("exceeding the context size throws and leaves the session intact", async () => {
       const m = await open(name, 12);
       const s = await m.createSession();
