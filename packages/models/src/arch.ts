@@ -10,7 +10,7 @@ export interface ArchGraph {
   memorySpecs(): LayerMemorySpec[];
   /**
    * Builds the forward graph of one ubatch; returns logits [n_vocab, ub.outRows.length], or null when no rows
-   * are wanted (the memory writes in ub.writes still have to run).
+   * are wanted (the memory writes in ub.writes and ub.earlyWrites still have to run).
    */
   build(ub: UBatch): Tensor | null;
 }

@@ -64,7 +64,7 @@ export function causalConv(ub: UBatch, x: Tensor, w: Tensor, states: readonly Te
   const sx = G.concat(st, G.transpose(G.reshape(x, [C, nst, ns])), 0); // [K−1+nst, C, ns]
   for (let s = 0; s < ns; s++) {
     const last = G.view(sx, [K - 1, C, 1], [sx.nb[1], sx.nb[2]], nst * sx.nb[0] + s * sx.nb[2]);
-    ub.writes.push(G.cpy(last, states[s]));
+    ub.earlyWrites.push(G.cpy(last, states[s])); // the state's only reader, the concat, is a source of the copy
   }
   return G.ssmConv(sx, w);
 }
@@ -77,7 +77,8 @@ export function deltaNet(ub: UBatch, q: Tensor, k: Tensor, v: Tensor, g: Tensor,
   for (let s = 0; s < ub.nSeqs; s++) {
     const nb = r.state.nb;
     const one = G.view(r.state, [r.state.ne[0], r.state.ne[1], r.state.ne[2], 1], [nb[1], nb[2], nb[3]], s * nb[3]);
-    ub.writes.push(G.cpy(one, states[s]));
+    // The fused op is the state's only reader; the decomposed graphs read it in nodes the copy does not follow.
+    (ub.opts.deltaNet === "fused" ? ub.earlyWrites : ub.writes).push(G.cpy(one, states[s]));
   }
   return r.output;
 }

@@ -166,7 +166,7 @@ export class Model {
     } else {
       logits = this.graph.build(ub);
       this.graphsBuilt++;
-      g = new Graph(logits ? [logits, ...ub.writes] : [...ub.writes]);
+      g = new Graph([...ub.earlyWrites, ...(logits ? [logits] : []), ...ub.writes]);
       this.decode = key === null ? null : { key, graph: g, logits, inputs: ub.inputs };
     }
     if (this.collectGraphStats) {

@@ -19,8 +19,13 @@ export interface GraphInput {
 }
 
 export class UBatch {
-  /** Nodes that update memory (cpy/setRows results): graph outputs so they always run. */
+  /** Nodes that update memory (cpy/setRows results): graph outputs so they always run, after everything else. */
   readonly writes: Tensor[] = [];
+  /**
+   * Memory updates whose destination no other node of the graph reads: they run as soon as their sources are
+   * computed, so a large state copy reads data still in cache (not after the whole forward pass evicted it).
+   */
+  readonly earlyWrites: Tensor[] = [];
   /** Every leaf built from this ubatch's tokens and positions (see input()). */
   readonly inputs: GraphInput[] = [];
   readonly nTokens: number;
