@@ -129,7 +129,9 @@ export class Model {
       const ns = sessions.length;
       const nst = Math.max(1, Math.floor(ub / ns));
       const V = this.nVocab;
-      const out = sessions.map(() => new Float32Array((opts.allLogits ? n : 1) * V));
+      // One sequence in one ubatch: its logits array is the result (no second copy of n_vocab floats per token).
+      const whole = ns === 1 && n <= nst;
+      const out = whole ? [] : sessions.map(() => new Float32Array((opts.allLogits ? n : 1) * V));
       for (let start = 0; start < n; start += nst) {
         const len = Math.min(nst, n - start);
         const last = start + len === n;
@@ -143,6 +145,7 @@ export class Model {
         sessions.forEach((s) => { s.memory.position += len; });
         opts.onUBatch?.(start + len, n);
         if (!logits) continue;
+        if (whole) return [logits];
         sessions.forEach((_, s) => {
           if (opts.allLogits) out[s].set(logits.subarray(s * len * V, (s + 1) * len * V), start * V);
           else out[s].set(logits.subarray(s * V, (s + 1) * V));
