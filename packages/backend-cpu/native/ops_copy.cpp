@@ -27,6 +27,69 @@ inline void copy_elems(uint8_t* dp, int64_t dnb, const uint8_t* sp, int64_t snb,
   for (int64_t i = 0; i < n; i++) std::memcpy(dp + i * dnb, sp + i * snb, (size_t)ts);
 }
 
+#if defined(__AVX2__)
+inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+#endif
+
+// Columns [off, off + n) of 8 consecutive f32 destination rows from a transposed b (b's element k of row j sits
+// at b0 + k·bnb0 + 4j): 8x8 register transposes instead of one strided load per element (a causal conv's
+// new columns during prompt processing).
+void concat_rows8_transposed(uint8_t* d0, int64_t dnb1, int64_t off, const uint8_t* b0, int64_t bnb0, int64_t n) {
+  float* dr[8];
+  for (int k = 0; k < 8; k++) dr[k] = (float*)(d0 + k * dnb1) + off;
+  int64_t t = 0;
+#if defined(__AVX2__)
+  for (; t + 8 <= n; t += 8) {
+    __m256 r[8];
+    for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps((const float*)(b0 + (t + j) * bnb0));
+    transpose8x8(r);
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(dr[k] + t, r[k]);
+  }
+#endif
+  for (; t < n; t++)
+    for (int k = 0; k < 8; k++) std::memcpy(dr[k] + t, b0 + t * bnb0 + 4 * k, 4);
+}
+
+// 8 consecutive destination rows of 2-byte elements from a transposed source (element k of row j at
+// s0 + k·snb0 + 2j): 8x8 transposes of 16-bit lanes (an f16 KV cache view turned [n_kv, D] for attention).
+void copy_rows8_transposed16(uint8_t* d0, int64_t dnb1, const uint8_t* s0, int64_t snb0, int64_t n) {
+  int64_t t = 0;
+#if defined(__AVX2__)
+  for (; t + 8 <= n; t += 8) {
+    __m128i r[8];
+    for (int k = 0; k < 8; k++) r[k] = _mm_loadu_si128((const __m128i*)(s0 + (t + k) * snb0));
+    // r[k] holds rows 0..7 of column t+k; after the three unpack rounds w[j] holds columns t..t+7 of row j
+    const __m128i a0 = _mm_unpacklo_epi16(r[0], r[1]), a1 = _mm_unpackhi_epi16(r[0], r[1]);
+    const __m128i a2 = _mm_unpacklo_epi16(r[2], r[3]), a3 = _mm_unpackhi_epi16(r[2], r[3]);
+    const __m128i a4 = _mm_unpacklo_epi16(r[4], r[5]), a5 = _mm_unpackhi_epi16(r[4], r[5]);
+    const __m128i a6 = _mm_unpacklo_epi16(r[6], r[7]), a7 = _mm_unpackhi_epi16(r[6], r[7]);
+    const __m128i b0 = _mm_unpacklo_epi32(a0, a2), b1 = _mm_unpackhi_epi32(a0, a2);
+    const __m128i b2 = _mm_unpacklo_epi32(a1, a3), b3 = _mm_unpackhi_epi32(a1, a3);
+    const __m128i b4 = _mm_unpacklo_epi32(a4, a6), b5 = _mm_unpackhi_epi32(a4, a6);
+    const __m128i b6 = _mm_unpacklo_epi32(a5, a7), b7 = _mm_unpackhi_epi32(a5, a7);
+    const __m128i w[8] = {_mm_unpacklo_epi64(b0, b4), _mm_unpackhi_epi64(b0, b4), _mm_unpacklo_epi64(b1, b5),
+                          _mm_unpackhi_epi64(b1, b5), _mm_unpacklo_epi64(b2, b6), _mm_unpackhi_epi64(b2, b6),
+                          _mm_unpacklo_epi64(b3, b7), _mm_unpackhi_epi64(b3, b7)};
+    for (int j = 0; j < 8; j++) _mm_storeu_si128((__m128i*)(d0 + j * dnb1 + 2 * t), w[j]);
+  }
+#endif
+  for (; t < n; t++)
+    for (int j = 0; j < 8; j++) std::memcpy(d0 + j * dnb1 + 2 * t, s0 + t * snb0 + 2 * j, 2);
+}
+
 // Copies elementwise in logical order; shapes may differ (same element count), types may differ.
 void k_cpy(const KernelCtx& ctx, const Node& n) {
   const TensorDesc& s = n.src[0];
@@ -37,10 +100,18 @@ void k_cpy(const KernelCtx& ctx, const Node& n) {
     const bool plain_same = s.type == d.type && block_size(d.type) == 1;
     const bool quant_same = s.type == d.type && block_size(d.type) > 1;
     float* buf = thread_scratch(ctx, d.ne[0]);
+    // A transposed source (consecutive destination rows adjacent in it): 8 rows at a time by register transposes.
+    const bool transposed = plain_same && (ts == 4 || ts == 2) && s.nb[1] == ts && s.nb[0] != ts && d.nb[0] == ts;
     for (int64_t r = r0; r < r1; r++) {
       int64_t i1, i2, i3; unravel_row(d, r, i1, i2, i3);
       const uint8_t* sp = row(s, i1, i2, i3);
       uint8_t* dp = row(d, i1, i2, i3);
+      if (transposed && r + 8 <= r1 && i1 + 8 <= d.ne[1]) {
+        if (ts == 4) concat_rows8_transposed(dp, d.nb[1], 0, sp, s.nb[0], d.ne[0]);
+        else copy_rows8_transposed16(dp, d.nb[1], sp, s.nb[0], d.ne[0]);
+        r += 7;
+        continue;
+      }
       if (quant_same) std::memmove(dp, sp, d.ne[0] / block_size(d.type) * ts);
       else if (plain_same) copy_elems(dp, d.nb[0], sp, s.nb[0], d.ne[0], ts);
       else {
@@ -82,42 +153,6 @@ void k_cpy(const KernelCtx& ctx, const Node& n) {
     }
     write_row_f32(d, dp, dbuf);
   }
-}
-
-#if defined(__AVX2__)
-inline void transpose8x8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-#endif
-
-// Columns [off, off + n) of 8 consecutive f32 destination rows from a transposed b (b's element k of row j sits
-// at b0 + k·bnb0 + 4j): 8x8 register transposes instead of one strided load per element (a causal conv's
-// new columns during prompt processing).
-void concat_rows8_transposed(uint8_t* d0, int64_t dnb1, int64_t off, const uint8_t* b0, int64_t bnb0, int64_t n) {
-  float* dr[8];
-  for (int k = 0; k < 8; k++) dr[k] = (float*)(d0 + k * dnb1) + off;
-  int64_t t = 0;
-#if defined(__AVX2__)
-  for (; t + 8 <= n; t += 8) {
-    __m256 r[8];
-    for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps((const float*)(b0 + (t + j) * bnb0));
-    transpose8x8(r);
-    for (int k = 0; k < 8; k++) _mm256_storeu_ps(dr[k] + t, r[k]);
-  }
-#endif
-  for (; t < n; t++)
-    for (int k = 0; k < 8; k++) std::memcpy(dr[k] + t, b0 + t * bnb0 + 4 * k, 4);
 }
 
 // Each destination row comes from one source row (dim > 0) or from a row of a then a row of b (dim 0).

@@ -46,6 +46,12 @@ export function layoutCases(): OpCase[] {
   }
   out.push(defineCase("CONT", { type: "f16", ne: [10, 5, 4, 3], permute: [0, 2, 1, 3] }, 0,
     (b) => cont(permutedInput(b, GgmlType.F16, [10, 5, 4, 3], [0, 2, 1, 3]))));
+  // Transposed sources with rows and columns past multiples of 8 (backends copy 8x8 tiles).
+  for (const type of [F32, GgmlType.F16]) {
+    const ne = [37, 21, 2, 1];
+    out.push(defineCase("CONT", { type: typeName(type), ne, permute: [1, 0, 2, 3] }, 0,
+      (b) => cont(permutedInput(b, type, ne, [1, 0, 2, 3]))));
+  }
   out.push(defineCase("CONT", { type: "f32", ne: [10, 5, 4, 3], shape: [50, 12] }, 0,
     (b) => cont(permute(b.input(F32, [10, 4, 5, 3]), 0, 2, 1, 3), [50, 12])));
   for (let dim = 0; dim < 4; dim++) {
