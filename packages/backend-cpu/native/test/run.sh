@@ -13,7 +13,8 @@ if [ "${BLAS:-0}" = "1" ]; then
   for d in /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas /usr/include; do
     [ -f "$d/cblas.h" ] && { blas="-DGGTS_BLAS=1 -I$d"; break; }
   done
-  [ -n "$blas" ] || { echo "BLAS=1: cblas.h not found (install libopenblas-dev)" >&2; exit 1; }
+  # 77: the automake "skipped" status, so a caller can tell a missing library from a failure
+  [ -n "$blas" ] || { echo "BLAS=1: cblas.h not found (install libopenblas-dev)" >&2; exit 77; }
 fi
 "$cxx" -std=c++20 ${OPT:--O2} -march="${MARCH:-x86-64-v3}" -Wall -Wextra -pthread -I"$here/.." \
   "$here/matmul_test.cpp" "$here/../matmul.cpp" "$here/../matmul_blas.cpp" "$here/../matmul_gemm.cpp" "$here/../quants.cpp" \
