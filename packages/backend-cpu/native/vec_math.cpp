@@ -43,26 +43,23 @@ float vec_exp_sub_sum(int64_t n, const float* x, float m, float* y) {
   return (float)s;
 }
 
-void vec_silu(int64_t n, const float* x, float* y) {
+namespace {
+// x / (1 + e^−x) (silu) or 1 / (1 + e^−x) (sigmoid): one loop, only the numerator differs.
+template <bool Silu>
+void vec_logistic(int64_t n, const float* x, float* y) {
   int64_t i = 0;
   const __m256 one = _mm256_set1_ps(1.f);
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
     const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), v));
-    _mm256_storeu_ps(y + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
+    _mm256_storeu_ps(y + i, _mm256_div_ps(Silu ? v : one, _mm256_add_ps(one, e)));
   }
-  for (; i < n; i++) y[i] = x[i] / (1.f + exp1(-x[i]));
+  for (; i < n; i++) y[i] = (Silu ? x[i] : 1.f) / (1.f + exp1(-x[i]));
 }
+}  // namespace
 
-void vec_sigmoid(int64_t n, const float* x, float* y) {
-  int64_t i = 0;
-  const __m256 one = _mm256_set1_ps(1.f);
-  for (; i + 8 <= n; i += 8) {
-    const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_loadu_ps(x + i)));
-    _mm256_storeu_ps(y + i, _mm256_div_ps(one, _mm256_add_ps(one, e)));
-  }
-  for (; i < n; i++) y[i] = 1.f / (1.f + exp1(-x[i]));
-}
+void vec_silu(int64_t n, const float* x, float* y) { vec_logistic<true>(n, x, y); }
+void vec_sigmoid(int64_t n, const float* x, float* y) { vec_logistic<false>(n, x, y); }
 
 void vec_softplus(int64_t n, const float* x, float* y) {
   int64_t i = 0;
