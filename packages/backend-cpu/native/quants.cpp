@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "quants_internal.h"
 #include "simd.h"
 
 namespace ggts {
@@ -224,14 +225,7 @@ void deq_q2_K(const BlockQ2_K* x, float* y, int64_t nb) {
   }
 }
 
-// Q3_K's 16 six-bit scales (already minus 32).
-inline void q3k_scales(const uint8_t* s, int8_t* out) {
-  for (int t = 0; t < 16; t++) {
-    const int lo = t < 8 ? (s[t] & 15) : (s[t - 8] >> 4);
-    const int hi = (s[8 + (t & 3)] >> (2 * (t >> 2))) & 3;
-    out[t] = (int8_t)((lo | (hi << 4)) - 32);
-  }
-}
+using qd::q3k_scales;
 
 void deq_q3_K(const BlockQ3_K* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; i++) {

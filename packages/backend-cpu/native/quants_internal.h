@@ -30,12 +30,19 @@ inline void kscales(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
   }
 }
 
+// Q3_K's 16 six-bit scales, minus 32. Scale t: low 4 bits from nibble t of bytes 0-7 (low nibbles first), high
+// 2 bits from bits 2(t/4)..+1 of byte 8 + t%4; assembled four at a time in 32-bit words.
 inline void q3k_scales(const uint8_t* s, int8_t* out) {
-  for (int t = 0; t < 16; t++) {
-    const int lo = t < 8 ? (s[t] & 15) : (s[t - 8] >> 4);
-    const int hi = (s[8 + (t & 3)] >> (2 * (t >> 2))) & 3;
-    out[t] = (int8_t)((lo | (hi << 4)) - 32);
-  }
+  uint32_t a[3], w[4];
+  std::memcpy(a, s, 12);
+  const uint32_t lo4 = 0x0f0f0f0fu, lo2 = 0x03030303u;
+  w[0] = (a[0] & lo4) | ((a[2] & lo2) << 4);
+  w[1] = (a[1] & lo4) | (((a[2] >> 2) & lo2) << 4);
+  w[2] = ((a[0] >> 4) & lo4) | (((a[2] >> 4) & lo2) << 4);
+  w[3] = ((a[1] >> 4) & lo4) | (((a[2] >> 6) & lo2) << 4);
+  uint8_t u[16];
+  std::memcpy(u, w, 16);
+  for (int t = 0; t < 16; t++) out[t] = (int8_t)(u[t] - 32);
 }
 
 inline int iq4xs_scale(const BlockIQ4XS& b, int ib) {
