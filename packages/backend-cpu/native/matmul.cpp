@@ -301,6 +301,7 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
       dbase = dst.data + i2 * dst.nb[2] + i3 * dst.nb[3];
     };
     set_batch();
+    prefetch_start(abase + n * a.nb[1], (e - it + M - 1) / M * (int64_t)arow_bytes);
     while (it < e) {
       const uint8_t* arow = abase + n * a.nb[1];
       const int64_t m1 = std::min(M, m0 + (e - it));
@@ -509,6 +510,7 @@ void mul_mat_id(const KernelCtx& ctx, const TensorDesc& as, const TensorDesc& b,
         vb[i] = p.b_direct ? (const void*)src_row(sl[i]) : (const void*)(conv + (size_t)((s % p.nb1) + t * p.nb1) * p.vrow);
         vo[i] = dst.data + s * dst.nb[1] + t * dst.nb[2];
       }
+      prefetch_start(abase + jb.n0 * as.nb[1], (jb.n1 - jb.n0) * as.nb[1]);
       for (int64_t n = jb.n0; n < jb.n1; n++) {
         const uint8_t* arow = abase + n * as.nb[1];
         const int64_t on = n * dst.nb[0];

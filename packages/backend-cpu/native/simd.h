@@ -43,6 +43,16 @@ namespace mm {
 // ~60 % → ~70-75 % of the read bandwidth with 2 threads, BENCHMARKS.md). Prefetches never fault, so running past
 // the end of a matrix is harmless. LINES cache lines cover one block (or one loop step) of the caller.
 constexpr int PREFETCH_AHEAD = 4096;
+// The first PREFETCH_AHEAD bytes of a stream that starts at p (a chunk of rows a thread just claimed): the
+// kernels' own prefetches only reach that far ahead once they are running.
+inline void prefetch_start(const void* p, int64_t bytes) {
+#if defined(__x86_64__) || defined(__i386__)
+  const int64_t n = bytes < PREFETCH_AHEAD ? bytes : PREFETCH_AHEAD;
+  for (int64_t o = 0; o < n; o += 64) _mm_prefetch((const char*)p + o, _MM_HINT_T0);
+#else
+  (void)p; (void)bytes;
+#endif
+}
 template <int LINES>
 inline void prefetch_ahead(const void* p) {
 #if defined(__x86_64__) || defined(__i386__)
