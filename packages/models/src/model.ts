@@ -160,7 +160,8 @@ export class Model {
   private decode: { key: string; graph: Graph; logits: Tensor | null; inputs: readonly GraphInput[] } | null = null;
 
   private async runUBatch(ub: UBatch): Promise<Float32Array | null> {
-    for (let s = 0; s < ub.nSeqs; s++) await ub.seqs[s].readableRows(ub.kvLen(s));
+    // Padded attention reads rows past the ones this ubatch writes; unpadded graphs read only written rows.
+    if (ub.kvPad > 1) for (let s = 0; s < ub.nSeqs; s++) await ub.seqs[s].readableRows(ub.kvLen(s));
     const key = ub.kvPad > 1 ? ub.seqs.map((m, s) => `${m.id}:${ub.kvLen(s)}`).join(",") + `|${ub.outRows.join(",")}` : null;
     let g: Graph, logits: Tensor | null;
     if (key !== null && this.decode?.key === key) {
