@@ -3,7 +3,6 @@
 #include "matmul_gemm.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 #include "quants.h"
@@ -154,7 +153,7 @@ __attribute__((target("avx512f"))) void ukernel12_avx512(int64_t kc, const float
 }
 
 bool use_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && !std::getenv("GGTS_NO_AVX512");
+  static const bool ok = __builtin_cpu_supports("avx512f") && !avx512_opted_out();
   return ok && !g_gemm_disable_avx512;
 }
 #else

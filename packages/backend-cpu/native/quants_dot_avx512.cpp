@@ -3,9 +3,8 @@
 // Only where measured faster than the AVX2 kernels (which use three vector ports to 512-bit code's two): Q6_K,
 // ~20 % (512-bit Q4_K/Q5_K variants were 0-7 % slower and are not used; their 256-bit kernels gain from vpdpwssd).
 // Sums stay exact integers within a super-block.
-// Chosen at run time (cpu_has_vnni; GGTS_NO_AVX512 turns it off for A/B timing); compiled with a function target
+// Chosen at run time (cpu_has_vnni; GGTS_NO_AVX512 turns it off for A/B timing, avx512_opted_out); compiled with a function target
 // (GGTS_TARGET_VNNI) so the addon stays x86-64-v3.
-#include <cstdlib>
 
 #include "quants_internal.h"
 
@@ -70,7 +69,7 @@ inline __m256i madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_dpwss
 #include "quants_dot_k45.h"
 GGTS_END_TARGET_VNNI
 
-bool use_vnni() { return cpu_has_vnni() && !std::getenv("GGTS_NO_AVX512"); }
+bool use_vnni() { return cpu_has_vnni() && !avx512_opted_out(); }
 #endif
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -19,15 +20,17 @@
 // Functions using 256-bit VNNI (vpdpbusd) get this target; call them only when cpu_has_vnni() says so.
 #if GGTS_MM_AVX2 && defined(__GNUC__)
 #define GGTS_MM_VNNI 1
-#define GGTS_TARGET_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
-// The same target for every function between BEGIN and END (a shared kernel header included there).
+#define GGTS_VNNI_FEATURES "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni"
+#define GGTS_TARGET_VNNI __attribute__((target(GGTS_VNNI_FEATURES)))
+// The same target for every function between BEGIN and END (a shared kernel header included there). The pragma
+// text is built by stringizing after expansion, so the feature list is written once.
+#define GGTS_PRAGMA_(x) _Pragma(#x)
+#define GGTS_PRAGMA(x) GGTS_PRAGMA_(x)
 #if defined(__clang__)
-#define GGTS_BEGIN_TARGET_VNNI \
-  _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni\"))), apply_to = function)")
+#define GGTS_BEGIN_TARGET_VNNI GGTS_PRAGMA(clang attribute push(__attribute__((target(GGTS_VNNI_FEATURES))), apply_to = function))
 #define GGTS_END_TARGET_VNNI _Pragma("clang attribute pop")
 #else
-#define GGTS_BEGIN_TARGET_VNNI \
-  _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni\")")
+#define GGTS_BEGIN_TARGET_VNNI _Pragma("GCC push_options") GGTS_PRAGMA(GCC target(GGTS_VNNI_FEATURES))
 #define GGTS_END_TARGET_VNNI _Pragma("GCC pop_options")
 #endif
 #else
@@ -110,6 +113,11 @@ inline int nearest_int(float fval) {
 }
 
 bool cpu_has_vnni();
+// GGTS_NO_AVX512 (set to anything) keeps every kernel on its AVX2 path: A/B timing of the AVX-512 variants.
+inline bool avx512_opted_out() {
+  static const bool off = std::getenv("GGTS_NO_AVX512") != nullptr;
+  return off;
+}
 
 #if GGTS_MM_AVX2
 inline float hsum_f32_8(__m256 x) {
