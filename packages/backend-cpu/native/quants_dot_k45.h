@@ -7,37 +7,42 @@
 template <bool Q5, int NC>
 void mdot_q45_K(int64_t n, const void* va, const void* const* vb, float* out) {
   const BlockQ8_K* b[NC];
-  __m256 acc[NC];
-  __m128 accm[NC];
+  __m256 acc[NC], accm[NC];
   for (int c = 0; c < NC; c++) {
     b[c] = (const BlockQ8_K*)vb[c];
     acc[c] = _mm256_setzero_ps();
-    accm[c] = _mm_setzero_ps();
+    accm[c] = _mm256_setzero_ps();
   }
   const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
   for (int64_t i = 0; i < n / QKK; i++) {
     const uint8_t *scales, *qs, *qh = nullptr;
-    uint16_t dh, dmh;
+    const uint16_t* dpair;  // d, dmin: adjacent halves, converted together
     if constexpr (Q5) {
       const BlockQ5_K& x = ((const BlockQ5_K*)va)[i];
-      scales = x.scales; qs = x.qs; qh = x.qh; dh = x.d; dmh = x.dmin;
+      scales = x.scales; qs = x.qs; qh = x.qh; dpair = &x.d;
     } else {
       const BlockQ4_K& x = ((const BlockQ4_K*)va)[i];
-      scales = x.scales; qs = x.qs; dh = x.d; dmh = x.dmin;
+      scales = x.scales; qs = x.qs; dpair = &x.d;
     }
     prefetch_ahead<3>(scales);  // 3 lines ≥ one block of either type
     uint32_t u[4];
     kscales_packed(scales, u);
-    const __m256i scm = _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
-    const __m128i mins = _mm256_extracti128_si256(scm, 1);
-    const __m256i sc = _mm256_permute2x128_si256(scm, scm, 0x00);
-    const float d = h2f(dh), dmin = h2f(dmh);
+    const __m128i packed = _mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]);  // 8 scales, 8 mins
+    const __m256i sc = _mm256_cvtepu8_epi16(_mm_unpacklo_epi64(packed, packed));
+    // each min twice: one madd with the 16 bsums gives min_j * (sum of sub-block j), no horizontal add of bsums
+    const __m256i mins = _mm256_cvtepu8_epi16(
+        _mm_shuffle_epi8(packed, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
+    uint32_t dbits;
+    std::memcpy(&dbits, dpair, 4);
+    const __m128 ddm = _mm_cvtph_ps(_mm_cvtsi32_si128((int)dbits));  // [d, dmin]
+    __m128 bdd[NC];  // [b.d * d, b.d * dmin]
     __m256i s0[NC], s1[NC];  // two chains: the sub-block products of one block overlap
 #pragma GCC unroll 4
     for (int c = 0; c < NC; c++) {
+      bdd[c] = _mm_mul_ps(ddm, _mm_set1_ps(b[c][i].d));
       const __m256i bs = _mm256_loadu_si256((const __m256i*)b[c][i].bsums);
-      const __m128i bsum8 = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-      accm[c] = _mm_fmadd_ps(_mm_set1_ps(b[c][i].d * dmin), _mm_cvtepi32_ps(_mm_madd_epi16(mins, bsum8)), accm[c]);
+      accm[c] = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(bdd[c])), _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bs)),
+                                accm[c]);
       s0[c] = s1[c] = _mm256_setzero_si256();
     }
     __m256i hbits = Q5 ? _mm256_loadu_si256((const __m256i*)qh) : _mm256_setzero_si256();
@@ -62,9 +67,9 @@ void mdot_q45_K(int64_t n, const void* va, const void* const* vb, float* out) {
     }
 #pragma GCC unroll 4
     for (int c = 0; c < NC; c++)
-      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(b[c][i].d * d), _mm256_cvtepi32_ps(_mm256_add_epi32(s0[c], s1[c])), acc[c]);
+      acc[c] = _mm256_fmadd_ps(_mm256_broadcastss_ps(bdd[c]), _mm256_cvtepi32_ps(_mm256_add_epi32(s0[c], s1[c])), acc[c]);
   }
-  for (int c = 0; c < NC; c++) out[c] = hsum_f32_8(acc[c]) - hsum_f32_4(accm[c]);
+  for (int c = 0; c < NC; c++) out[c] = hsum_f32_8(_mm256_sub_ps(acc[c], accm[c]));
 }
 
 template <int NC> struct MQ4_K { static void run(int64_t n, const void* a, const void* const* b, float* o) { mdot_q45_K<false, NC>(n, a, b, o); } };

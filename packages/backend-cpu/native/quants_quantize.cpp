@@ -274,7 +274,7 @@ void quantize_row_q8k(const float* x, BlockQ8_K* y, int64_t n) {
     const float iscale = 127.f / amax;
 #if GGTS_MM_AVX2
     const __m256 vs = _mm256_set1_ps(iscale);
-    __m256i half;     // per-lane partial sums of the previous 32 values
+    __m256i half = _mm256_setzero_si256();  // per-lane partial sums of the previous 32 values
     __m128i sums[4];  // bsums of 64 values each step, as int32 (|q| ≤ 127, so no saturation to account for)
     for (int j = 0; j < QKK; j += 32) {
       __m256i q[4];
