@@ -72,11 +72,6 @@ inline __m256i bcast16_pair(__m256i v, int c) {
   return _mm256_shuffle_epi8(v, _mm256_set_m128i(_mm_set1_epi16((short)((4 * c + 2) | ((4 * c + 3) << 8))),
                                                  _mm_set1_epi16((short)((4 * c) | ((4 * c + 1) << 8)))));
 }
-inline float hsum_f32_4(__m128 r) {
-  r = _mm_add_ps(r, _mm_movehl_ps(r, r));
-  r = _mm_add_ss(r, _mm_movehdup_ps(r));
-  return _mm_cvtss_f32(r);
-}
 // 16 int16 group scales → the two 8-scale halves, each repeated in both lanes.
 inline void split_scales16(__m256i sc16, __m256i* h0, __m256i* h1) {
   *h0 = _mm256_permute2x128_si256(sc16, sc16, 0x00);

@@ -211,10 +211,7 @@ void quantize_row_q8a(const float* x, BlockQ8A* y, int64_t n) {
       v[k] = _mm256_loadu_ps(x + 8 * k);
       am = _mm256_max_ps(am, _mm256_andnot_ps(sign, v[k]));
     }
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(am), _mm256_extractf128_ps(am, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    const float amax = _mm_cvtss_f32(m4);
+    const float amax = hmax_f32_8(am);
     const float d = amax / 127.f;
     const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.f / amax : 0.0f);
     __m256i q[4];
@@ -259,10 +256,7 @@ void quantize_row_q8k(const float* x, BlockQ8_K* y, int64_t n) {
     __m256 am[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int j = 0; j < QKK; j += 32)
       for (int k = 0; k < 4; k++) am[k] = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + j + 8 * k)), am[k]);
-    const __m256 m8 = _mm256_max_ps(_mm256_max_ps(am[0], am[1]), _mm256_max_ps(am[2], am[3]));
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    const float amax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+    const float amax = hmax_f32_8(_mm256_max_ps(_mm256_max_ps(am[0], am[1]), _mm256_max_ps(am[2], am[3])));
 #else
     float amax = 0;
     for (int j = 0; j < QKK; j++) amax = std::max(amax, std::fabs(x[j]));

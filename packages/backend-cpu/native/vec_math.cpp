@@ -23,7 +23,7 @@ float vec_max(int64_t n, const float* x) {
   if (n >= 8) {
     __m256 v = _mm256_set1_ps(-INFINITY);
     for (; i + 8 <= n; i += 8) v = _mm256_max_ps(v, _mm256_loadu_ps(x + i));
-    m = hmax256(v);
+    m = hmax_f32_8(v);
   }
   for (; i < n; i++) m = std::fmax(m, x[i]);
   return m;

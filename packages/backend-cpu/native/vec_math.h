@@ -8,7 +8,8 @@
 namespace ggts {
 namespace cpu {
 
-using mm::hsum_f32_8;  // one horizontal sum for the op kernels and the matmul kernels
+using mm::hsum_f32_8;  // one horizontal sum (and max) for the op kernels and the matmul kernels
+using mm::hmax_f32_8;
 
 inline __m256 exp256(__m256 x) {
   const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-87.33654475f);
@@ -66,13 +67,6 @@ inline __m256 softplus256(__m256 x) {
   const __m256 u = _mm256_add_ps(one, t), w = _mm256_sub_ps(u, one);
   const __m256 l = _mm256_blendv_ps(_mm256_mul_ps(log256(u), _mm256_div_ps(t, w)), t, _mm256_cmp_ps(w, zero, _CMP_EQ_OQ));
   return _mm256_add_ps(_mm256_max_ps(zero, x), l);  // operand order keeps NaN
-}
-
-inline float hmax256(__m256 v) {
-  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_max_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
 }
 
 }  // namespace cpu
