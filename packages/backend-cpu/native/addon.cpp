@@ -33,10 +33,15 @@ struct Context {
   double split_min_ns;
   bool profiling = false;  // set and read on the JS thread only while no graph runs
   OpProfile profile;
-  // Chunk counters of consecutive steps alternate: while step s uses one, thread 0 zeroes the other for s+1
-  // (its last users finished before the barrier that started s).
-  alignas(64) std::atomic<int64_t> chunk[2];
-  Context(int threads, double split) : pool(new ThreadPool(threads)), split_min_ns(split) {}
+  // Claim counters (one per thread) of consecutive steps alternate: while step s uses one set, thread 0 zeroes
+  // the other for s+1 (its last users finished before the barrier that started s).
+  std::unique_ptr<ChunkClaims[]> claims[2];
+  Context(int threads, double split) : pool(new ThreadPool(threads)), split_min_ns(split) {
+    for (auto& c : claims) c.reset(new ChunkClaims[(size_t)threads]);
+  }
+  void clear_claims(int set) {
+    for (int t = 0; t < pool->size(); t++) claims[set][t].v.store(0, std::memory_order_relaxed);
+  }
   ~Context() { std::free(wdata); }
   void reserve(size_t n) {
     if (n <= wcap) return;
@@ -197,7 +202,6 @@ void run_job(int ith, int nth, void* arg) {
   double t0 = 0;
   const size_t count = nodes.size();
   int prev_rec = -1;  // last record of the previous step
-  std::atomic<int64_t>* chunk = job->ctx->chunk;
   for (size_t i = 0, step = 0; i < count; step++) {
     if (prev_rec >= 0 && nth > 1) {
       pool->barrier();
@@ -205,11 +209,11 @@ void run_job(int ith, int nth, void* arg) {
       if (job->err.failed_by(prev_rec)) return;
     }
     if (timed) { add_time(*prof, *timed, now_ns() - t0); timed = nullptr; }
-    if (ith == 0) chunk[(step + 1) & 1].store(0, std::memory_order_relaxed);
+    if (ith == 0) job->ctx->clear_claims((step + 1) & 1);
     if (nodes[i].nth > 1 && nth > 1) {
       const Node& n = nodes[i++];
       par.wsize = n.wsize;
-      par.chunk = &chunk[step & 1];
+      par.claims = job->ctx->claims[step & 1].get();
       if (prof) { timed = &n; t0 = now_ns(); }
       n.fn(par, n);
       prev_rec = n.record;
@@ -246,8 +250,8 @@ class ComputeWorker : public Napi::AsyncWorker {
       ctx_->reserve(job_->graph.wsize + 64);
       job_->ctx = ctx_.get();
       for (auto& n : job_->graph.nodes) n.err = &job_->err;
-      ctx_->chunk[0].store(0);
-      ctx_->chunk[1].store(0);
+      ctx_->clear_claims(0);
+      ctx_->clear_claims(1);
       // Workers are not woken at all for graphs of small nodes only.
       if (job_->graph.parallel) ctx_->pool->run(run_job, job_.get());
       else run_job(0, 1, job_.get());

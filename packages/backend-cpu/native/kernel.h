@@ -21,6 +21,11 @@ struct TensorDesc {
   uint8_t* data;
 };
 
+// One per thread and node; aligned so that threads claiming from their own ranges do not share a line.
+struct alignas(64) ChunkClaims {
+  std::atomic<uint64_t> v{0};
+};
+
 // Per-thread view of a node's execution. All threads of the pool run the same kernel; a kernel splits its
 // rows by (ith, nth) and may call barrier() (every thread must call it the same number of times).
 struct KernelCtx {
@@ -30,27 +35,53 @@ struct KernelCtx {
   size_t wsize;
   void (*barrier_fn)(void*);
   void* pool;
-  // Zero when the node starts and shared by its threads (see Chunks); nullptr: split work statically.
-  std::atomic<int64_t>* chunk = nullptr;
+  // nth claim counters, zero when the node starts and shared by its threads (see Chunks); nullptr: split
+  // work statically.
+  ChunkClaims* claims = nullptr;
   void barrier() const { barrier_fn(pool); }
 };
 
-// Work handed out in chunks [0, n), ggml's scheme: thread ith starts with chunk ith, then claims the next
-// unclaimed one, so a thread slowed down (a busy SMT sibling, another process) ends up doing less. Without a
-// counter every thread takes chunks ith, ith+nth, ... . Every chunk is taken exactly once. One Chunks per node.
+// Work handed out in chunks [0, n): thread t owns the contiguous range [t*n/nth, (t+1)*n/nth) and takes it from
+// the front; a thread done with its own range takes chunks from the back of the others'. So when a node is run
+// again over the same weights (a repeated op, a small model's next token) each thread meets the rows it read
+// last time, still in its own L2, while a thread slowed down by the host (another process, an SMT sibling)
+// still ends up doing less. Every chunk is taken exactly once. Without counters every thread takes its own
+// range. One Chunks per node and thread.
 class Chunks {
  public:
-  Chunks(const KernelCtx& ctx, int64_t n) : ctx_(ctx), n_(n), next_(ctx.ith) {}
+  Chunks(const KernelCtx& ctx, int64_t n) : ctx_(ctx), n_(n) {
+    if (!ctx.claims) range(ctx.ith, &next_, &end_);
+  }
   bool next(int64_t* c) {
-    if (next_ >= n_) return false;
-    *c = next_;
-    next_ = ctx_.chunk ? ctx_.nth + ctx_.chunk->fetch_add(1, std::memory_order_relaxed) : next_ + ctx_.nth;
-    return true;
+    if (!ctx_.claims) {
+      if (next_ >= end_) return false;
+      *c = next_++;
+      return true;
+    }
+    for (; tried_ < ctx_.nth; tried_++) {
+      const int v = (ctx_.ith + tried_) % ctx_.nth;
+      int64_t s, e;
+      range(v, &s, &e);
+      // low half: taken from the front (the owner), high half: from the back; a claim counts only while the
+      // two together are below the range's length, so the two ends never meet on one chunk.
+      const uint64_t old = ctx_.claims[v].v.fetch_add(tried_ == 0 ? 1 : uint64_t(1) << 32, std::memory_order_relaxed);
+      const int64_t front = (int64_t)(uint32_t)old, back = (int64_t)(old >> 32);
+      if (front + back < e - s) {
+        *c = tried_ == 0 ? s + front : e - 1 - back;
+        return true;
+      }
+    }
+    return false;
   }
 
  private:
+  void range(int t, int64_t* s, int64_t* e) const {
+    *s = n_ * t / ctx_.nth;
+    *e = n_ * (t + 1) / ctx_.nth;
+  }
   const KernelCtx& ctx_;
-  int64_t n_, next_;
+  int64_t n_, next_ = 0, end_ = 0;
+  int tried_ = 0;
 };
 
 }  // namespace ggts

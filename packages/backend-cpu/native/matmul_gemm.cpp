@@ -191,8 +191,6 @@ void gemm_run(const GemmA& a, int64_t n0, int64_t n1, int64_t K, const float* bp
   alignas(64) float tile[2 * GEMM_MR * GEMM_NR];
 #if GGTS_GEMM_AVX512
   const bool wide = use_avx512();
-#else
-  const bool wide = false;
 #endif
   // the dequantization rows share the panel buffer's tail: panel needs nc·kc, tmp needs 16·kc
   float* tmp = apanel + GEMM_APANEL_FLOATS;

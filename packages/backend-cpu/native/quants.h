@@ -38,6 +38,12 @@ struct BlockIQ4XS { uint16_t d; uint16_t scales_h; uint8_t scales_l[4]; uint8_t 
 // rounded to f16 values as in ggml, held as float.
 struct BlockQ8A { float d; float s; int8_t qs[32]; };
 #pragma pack(pop)
+// Activation row for Q8_0 weights (scratch only): 32-element blocks in groups of eight, the group's scales (f16
+// values, as ggml rounds them) and sums side by side, so a kernel scales eight blocks with one vector multiply
+// and its quant loads stay 32-byte aligned. corr = -16·Σqs: in eight int32 lanes that is -128·Σqs, which undoes
+// what XOR-ing the signed weights with 0x80 (making them vpdpbusd's unsigned operand) adds to a block's product.
+// A partial last group leaves its unused entries zero.
+struct BlockQ8G { float d[8]; int32_t corr[8]; int8_t qs[8][32]; };
 
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144, "k-quant layout");
 static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292, "k-quant layout");
@@ -45,20 +51,23 @@ static_assert(sizeof(BlockIQ4XS) == 136 && sizeof(BlockQ5_1) == 24 && sizeof(Blo
 
 // Internal activation formats (not GGUF types).
 constexpr int32_t VT_Q8A = 1000;
+constexpr int32_t VT_Q8G = 1001;
 
 extern const int8_t kvalues_iq4nl[16];
 
 int type_block(int32_t type);          // elements per block, 0 if unknown
 int type_bytes(int32_t type);          // bytes per block, 0 if unknown
 inline size_t row_bytes(int32_t type, int64_t n) {
+  if (type == VT_Q8G) return (size_t)((n + 255) / 256) * sizeof(BlockQ8G);  // groups of 8 blocks, the last one whole
   const int blk = type_block(type);
   return blk ? (size_t)(n / blk) * (size_t)type_bytes(type) : 0;
 }
 
 // The format the b rows are converted to before a dot product with a row of `type`:
-// T_F32 (float rows), VT_Q8A (32-blocks) or T_Q8_K (256-blocks).
+// T_F32 (float rows), VT_Q8A or VT_Q8G (32-blocks) or T_Q8_K (256-blocks).
 int32_t vec_dot_type(int32_t type);
 void quantize_row_q8a(const float* x, BlockQ8A* y, int64_t n);
+void quantize_row_q8g(const float* x, BlockQ8G* y, int64_t n);
 void quantize_row_q8k(const float* x, BlockQ8_K* y, int64_t n);
 // Convert one f32 row to the vec-dot type `vt` (f32: copy).
 void convert_row_vdt(int32_t vt, const float* x, void* y, int64_t n);

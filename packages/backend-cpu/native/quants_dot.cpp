@@ -1,6 +1,8 @@
 // Quantized dot products for 32-element blocks: a row of Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/IQ4_NL weights · a row of
 // activations already quantized to Q8A. Integer products per block, float scales per block (as ggml does);
-// AVX2 paths (VNNI for Q8_0 when the CPU has it) with plain C++ fallbacks.
+// AVX2 paths (VNNI for Q8_0 when the CPU has it) with plain C++ fallbacks. Q8_0 meets activations in the grouped
+// Q8G layout (quants.h), the others Q8A.
+#include <algorithm>
 #include <cstring>
 
 #include "quants.h"
@@ -141,57 +143,28 @@ float dot_q5_1(int64_t n, const void* va, const void* vb) {
 #endif
 }
 
-#if GGTS_MM_VNNI
-// vpdpbusd does maddubs + madd(1) in one instruction, without the int16 saturation step.
-GGTS_TARGET_VNNI float dot_q8_0_vnni(int64_t n, const void* va, const void* vb) {
-  const BlockQ8_0* a = (const BlockQ8_0*)va;
-  const BlockQ8A* b = (const BlockQ8A*)vb;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const int64_t nb = n / 32;
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    prefetch_ahead<2>(&a[i]);
-    const __m256i q0 = _mm256_loadu_si256((const __m256i*)a[i].qs);
-    const __m256i q1 = _mm256_loadu_si256((const __m256i*)a[i + 1].qs);
-    const __m256i y0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)b[i].qs), q0);
-    const __m256i y1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)b[i + 1].qs), q1);
-    const __m256i p0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(q0, q0), y0);
-    const __m256i p1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(q1, q1), y1);
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(a[i].d) * b[i].d), _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(a[i + 1].d) * b[i + 1].d), _mm256_cvtepi32_ps(p1), acc1);
-  }
-  for (; i < nb; i++) {
-    const __m256i q0 = _mm256_loadu_si256((const __m256i*)a[i].qs);
-    const __m256i y0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)b[i].qs), q0);
-    const __m256i p0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(q0, q0), y0);
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(a[i].d) * b[i].d), _mm256_cvtepi32_ps(p0), acc0);
-  }
-  return hsum_f32_8(_mm256_add_ps(acc0, acc1));
+#if GGTS_MM_AVX2
+// Q8_0 (quants_dot_q8_0.h): the signed weights' absolute values against the activations carrying their signs.
+struct Q8W { __m256i abs, sign; };
+inline Q8W q8_0_prep(__m256i q) { return {_mm256_sign_epi8(q, q), q}; }
+inline __m256i q8_0_prod(const Q8W& w, __m256i y, int32_t) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(y, w.sign)), _mm256_set1_epi16(1));
 }
-#endif
-
+#include "quants_dot_q8_0.h"
+#else
 float dot_q8_0(int64_t n, const void* va, const void* vb) {
   const BlockQ8_0* a = (const BlockQ8_0*)va;
-  const BlockQ8A* b = (const BlockQ8A*)vb;
-  const int64_t nb = n / 32;
-#if GGTS_MM_AVX2
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < nb; i++) {
-    prefetch_ahead<1>(&a[i]);
-    const __m256i q = _mm256_loadu_si256((const __m256i*)a[i].qs);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(a[i].d) * b[i].d), block_dot(q, b[i]), acc);
-  }
-  return hsum_f32_8(acc);
-#else
+  const BlockQ8G* g = (const BlockQ8G*)vb;
   float s = 0;
-  for (int64_t i = 0; i < nb; i++) {
+  for (int64_t i = 0; i < n / 32; i++) {
+    const BlockQ8G& y = g[i / 8];
     int sum = 0;
-    for (int j = 0; j < 32; j++) sum += a[i].qs[j] * b[i].qs[j];
-    s += h2f(a[i].d) * b[i].d * (float)sum;
+    for (int j = 0; j < 32; j++) sum += a[i].qs[j] * y.qs[i % 8][j];
+    s += h2f(a[i].d) * y.d[i % 8] * (float)sum;
   }
   return s;
-#endif
 }
+#endif
 
 float dot_iq4_nl(int64_t n, const void* va, const void* vb) {
   const BlockIQ4NL* a = (const BlockIQ4NL*)va;
@@ -218,29 +191,6 @@ float dot_iq4_nl(int64_t n, const void* va, const void* vb) {
 #endif
 }
 
-#if GGTS_MM_AVX2
-template <int NC>
-void mdot_q8_0(int64_t n, const void* va, const void* const* vb, float* out) {
-  const BlockQ8_0* a = (const BlockQ8_0*)va;
-  const BlockQ8A* b[NC];
-  __m256 acc[NC];
-  for (int c = 0; c < NC; c++) { b[c] = (const BlockQ8A*)vb[c]; acc[c] = _mm256_setzero_ps(); }
-  const __m256i ones = _mm256_set1_epi16(1);
-  for (int64_t i = 0; i < n / 32; i++) {
-    const __m256i q = _mm256_loadu_si256((const __m256i*)a[i].qs);
-    const __m256i aq = _mm256_sign_epi8(q, q);
-    const float da = h2f(a[i].d);
-    for (int c = 0; c < NC; c++) {
-      const __m256i y = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i*)b[c][i].qs), q);
-      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, y), ones);
-      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(da * b[c][i].d), _mm256_cvtepi32_ps(p), acc[c]);
-    }
-  }
-  for (int c = 0; c < NC; c++) out[c] = hsum_f32_8(acc[c]);
-}
-template <int NC> struct MQ8_0 { static void run(int64_t n, const void* a, const void* const* b, float* o) { mdot_q8_0<NC>(n, a, b, o); } };
-#endif
-
 }  // namespace
 
 VecDotFn vec_dot_fn(int32_t type) {
@@ -249,11 +199,10 @@ VecDotFn vec_dot_fn(int32_t type) {
     case T_Q4_1: return dot_q4_1;
     case T_Q5_0: return dot_q5_0;
     case T_Q5_1: return dot_q5_1;
-#if GGTS_MM_VNNI
-    case T_Q8_0: return cpu_has_vnni() ? dot_q8_0_vnni : dot_q8_0;
-#else
-    case T_Q8_0: return dot_q8_0;
-#endif
+    case T_Q8_0: {
+      const VecDotFn f = qd::vec_dot_fn_avx512(type);
+      return f ? f : dot_q8_0;
+    }
     case T_IQ4_NL: return dot_iq4_nl;
     default: return qd::vec_dot_fn_k(type);
   }
@@ -261,7 +210,10 @@ VecDotFn vec_dot_fn(int32_t type) {
 
 VecDotMultiFn vec_dot_multi_fn(int32_t type) {
 #if GGTS_MM_AVX2
-  if (type == T_Q8_0) return qd::mdot_dispatch<MQ8_0>;
+  if (type == T_Q8_0) {
+    const VecDotMultiFn f = qd::vec_dot_multi_fn_avx512(type);
+    return f ? f : qd::mdot_dispatch<MQ8_0>;
+  }
 #endif
   return qd::vec_dot_multi_fn_k(type);
 }

@@ -200,48 +200,78 @@ void q_iq4_nl_block(const float* x, BlockIQ4NL* y) {
 
 // ---------------------------------------------------------------- activation quantizers (scratch formats)
 
+namespace {
+
+// One block of 32 activations to int8 with a shared scale (the absmax / 127, not yet rounded); returns the scale
+// and stores the quants' sum.
+inline float quantize_block_q8(const float* x, int8_t* qs, int* qsum) {
+#if GGTS_MM_AVX2
+  __m256 v[4];
+  __m256 am = _mm256_setzero_ps();
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (int k = 0; k < 4; k++) {
+    v[k] = _mm256_loadu_ps(x + 8 * k);
+    am = _mm256_max_ps(am, _mm256_andnot_ps(sign, v[k]));
+  }
+  const float amax = hmax_f32_8(am);
+  const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.f / amax : 0.0f);
+  __m256i q[4];
+  for (int k = 0; k < 4; k++)
+    q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], id), _MM_ROUND_NEAREST | _MM_FROUND_NO_EXC));
+  *qsum = hsum_i32_8(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
+  // pack 32-bit → 8-bit; packs interleave 128-bit lanes, the permute restores element order
+  const __m256i p01 = _mm256_packs_epi32(q[0], q[1]);
+  const __m256i p23 = _mm256_packs_epi32(q[2], q[3]);
+  __m256i p = _mm256_packs_epi16(p01, p23);
+  p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  _mm256_storeu_si256((__m256i*)qs, p);
+  return amax / 127.f;
+#else
+  float amax = 0;
+  for (int j = 0; j < 32; j++) amax = std::max(amax, std::fabs(x[j]));
+  const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+  int sum = 0;
+  for (int j = 0; j < 32; j++) {
+    const int q = (int)std::nearbyint(x[j] * id);
+    qs[j] = (int8_t)q;
+    sum += q;
+  }
+  *qsum = sum;
+  return amax / 127.f;
+#endif
+}
+
+// ggml stores the activation scales as f16 (block_q8_0/q8_1); rounding them the same way keeps our
+// quantized-weight products within float-summation noise of llama.cpp's.
+inline float f16_round(float f) { return half_to_float(float_to_half(f)); }
+
+}  // namespace
+
 void quantize_row_q8a(const float* x, BlockQ8A* y, int64_t n) {
+  for (int64_t i = 0; i < n / 32; i++, x += 32) {
+    int sum;
+    const float d = quantize_block_q8(x, y[i].qs, &sum);
+    y[i].d = f16_round(d);
+    y[i].s = f16_round(d * (float)sum);
+  }
+}
+
+void quantize_row_q8g(const float* x, BlockQ8G* y, int64_t n) {
   const int64_t nb = n / 32;
   for (int64_t i = 0; i < nb; i++, x += 32) {
-#if GGTS_MM_AVX2
-    __m256 v[4];
-    __m256 am = _mm256_setzero_ps();
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    for (int k = 0; k < 4; k++) {
-      v[k] = _mm256_loadu_ps(x + 8 * k);
-      am = _mm256_max_ps(am, _mm256_andnot_ps(sign, v[k]));
+    BlockQ8G& g = y[i / 8];
+    const int k = (int)(i % 8);
+    int sum;
+    g.d[k] = f16_round(quantize_block_q8(x, g.qs[k], &sum));
+    g.corr[k] = -16 * sum;
+  }
+  if (nb % 8) {
+    BlockQ8G& g = y[nb / 8];
+    for (int k = (int)(nb % 8); k < 8; k++) {
+      g.d[k] = 0;
+      g.corr[k] = 0;
+      std::memset(g.qs[k], 0, 32);
     }
-    const float amax = hmax_f32_8(am);
-    const float d = amax / 127.f;
-    const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.f / amax : 0.0f);
-    __m256i q[4];
-    for (int k = 0; k < 4; k++)
-      q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], id), _MM_ROUND_NEAREST | _MM_FROUND_NO_EXC));
-    const __m256i s32 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
-    // pack 32-bit → 8-bit; packs interleave 128-bit lanes, the permute restores element order
-    const __m256i p01 = _mm256_packs_epi32(q[0], q[1]);
-    const __m256i p23 = _mm256_packs_epi32(q[2], q[3]);
-    __m256i p = _mm256_packs_epi16(p01, p23);
-    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    _mm256_storeu_si256((__m256i*)y[i].qs, p);
-    // ggml stores the activation scales as f16 (block_q8_0/q8_1); rounding them the same way keeps our
-    // quantized-weight products within float-summation noise of llama.cpp's.
-    y[i].d = half_to_float(float_to_half(d));
-    y[i].s = half_to_float(float_to_half(d * (float)hsum_i32_8(s32)));
-#else
-    float amax = 0;
-    for (int j = 0; j < 32; j++) amax = std::max(amax, std::fabs(x[j]));
-    const float d = amax / 127.f;
-    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
-    int sum = 0;
-    for (int j = 0; j < 32; j++) {
-      const int q = (int)std::nearbyint(x[j] * id);
-      y[i].qs[j] = (int8_t)q;
-      sum += q;
-    }
-    y[i].d = half_to_float(float_to_half(d));
-    y[i].s = half_to_float(float_to_half(d * (float)sum));
-#endif
   }
 }
 
@@ -303,7 +333,8 @@ void quantize_row_q8k(const float* x, BlockQ8_K* y, int64_t n) {
 
 int32_t vec_dot_type(int32_t type) {
   switch (type) {
-    case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1: case T_Q8_0: case T_IQ4_NL: return VT_Q8A;
+    case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1: case T_IQ4_NL: return VT_Q8A;
+    case T_Q8_0: return VT_Q8G;
     case T_Q2_K: case T_Q3_K: case T_Q4_K: case T_Q5_K: case T_Q6_K: case T_IQ4_XS: return T_Q8_K;
     default: return T_F32;
   }
@@ -311,6 +342,7 @@ int32_t vec_dot_type(int32_t type) {
 
 void convert_row_vdt(int32_t vt, const float* x, void* y, int64_t n) {
   if (vt == VT_Q8A) quantize_row_q8a(x, (BlockQ8A*)y, n);
+  else if (vt == VT_Q8G) quantize_row_q8g(x, (BlockQ8G*)y, n);
   else if (vt == T_Q8_K) quantize_row_q8k(x, (BlockQ8_K*)y, n);
   else std::memcpy(y, x, (size_t)n * 4);
 }

@@ -1,5 +1,5 @@
-// Builds and runs the standalone kernel test (native/test/matmul_test.cpp): every SIMD dot-product kernel the CPU
-// picks at run time (AVX2, AVX-512 VNNI) against exact sums, the quantizers against ggml's formulas and goldens,
+// Builds and runs the standalone kernel test (native/test/matmul_test.cpp): every dot-product kernel (AVX-512 VNNI,
+// AVX2, scalar) against exact sums, the quantizers against ggml's formulas and goldens,
 // single- and multi-thread MUL_MAT/MUL_MAT_ID against a float64 reference (incl. dynamic chunk scheduling).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -37,6 +37,10 @@ function runKernelTest(extra: string[] = [], env: Record<string, string> = {}, o
 describe("native kernel test", () => {
   // The addon build already requires a C++ compiler, so a missing one is a failure, not a skip.
   it("passes every kernel check", () => runKernelTest(), 300_000);
+  // The kernels a CPU without AVX-512 VNNI runs (on one that has it, the run-time choice is switched off) and the
+  // plain C++ fallbacks of a build without AVX2: each checked like the default path.
+  it("passes every kernel check on the AVX2 paths", () => runKernelTest([], { GGTS_NO_AVX512: "1" }), 300_000);
+  it("passes every kernel check built without AVX2 (scalar fallbacks)", () => runKernelTest([], { MARCH: "x86-64" }), 300_000);
   // The optional OpenBLAS MUL_MAT path (GGTS_BLAS=1 builds): set-up installs libopenblas-dev as root, so CI has it
   // (there a missing library fails); elsewhere it is skipped. Only the product checks: BLAS changes nothing else.
   it("passes the MUL_MAT checks with the OpenBLAS path built in", (ctx) =>
