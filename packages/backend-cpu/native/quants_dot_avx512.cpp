@@ -69,13 +69,14 @@ inline __m256i madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_dpwss
 #include "quants_dot_k45.h"
 GGTS_END_TARGET_VNNI
 
-// Q8_0: the weights XOR 0x80 are w + 128 as unsigned bytes, vpdpbusd's first operand; starting from the
-// activation block's corr lanes (-128·Σy in all) leaves exactly Σ w·y, with no sign fix-ups per block (~10 %).
+// Q8G types (Q8_0, Q4_0, Q5_0, IQ4_NL): the signed weights XOR 0x80 are w + 128 as unsigned bytes, vpdpbusd's
+// first operand; starting from the activation block's corr lanes (-128·Σy in all) leaves exactly Σ w·y, with no
+// sign fix-ups per block (Q8_0: ~10 %).
 GGTS_BEGIN_TARGET_VNNI
 struct Q8W { __m256i u; };
-inline Q8W q8_0_prep(__m256i q) { return {_mm256_xor_si256(q, _mm256_set1_epi8((char)0x80))}; }
-inline __m256i q8_0_prod(const Q8W& w, __m256i y, int32_t corr) { return _mm256_dpbusd_epi32(_mm256_set1_epi32(corr), w.u, y); }
-#include "quants_dot_q8_0.h"
+inline Q8W q8_prep(__m256i q) { return {_mm256_xor_si256(q, _mm256_set1_epi8((char)0x80))}; }
+inline __m256i q8_prod(const Q8W& w, __m256i y, int32_t corr) { return _mm256_dpbusd_epi32(_mm256_set1_epi32(corr), w.u, y); }
+#include "quants_dot_q8g.h"
 GGTS_END_TARGET_VNNI
 
 bool use_vnni() { return cpu_has_vnni() && !avx512_opted_out(); }
@@ -90,8 +91,7 @@ VecDotFn vec_dot_fn_avx512(int32_t type) {
     case T_Q4_K: return dot_q45_K<false>;
     case T_Q5_K: return dot_q45_K<true>;
     case T_Q6_K: return dot_q6_K_512;
-    case T_Q8_0: return dot_q8_0;
-    default: return nullptr;
+    default: return q8g_dot_fn(type);
   }
 #else
   (void)type;
@@ -105,8 +105,7 @@ VecDotMultiFn vec_dot_multi_fn_avx512(int32_t type) {
   switch (type) {
     case T_Q4_K: return mdot_dispatch<MQ4_K>;
     case T_Q5_K: return mdot_dispatch<MQ5_K>;
-    case T_Q8_0: return mdot_dispatch<MQ8_0>;
-    default: return nullptr;
+    default: return q8g_multi_fn(type);
   }
 #else
   (void)type;

@@ -92,6 +92,49 @@ void mdot_dispatch(int64_t n, const void* a, const void* const* b, int nc, float
 }
 #endif
 
+// 32-element weight blocks of signed values (the types whose activations are Q8G): the block's values in element
+// order, one at a time (at) or as 32 int8 (decode). Every block starts with its f16 scale d.
+struct DecQ8_0 {
+  using Block = BlockQ8_0;
+  static int at(const Block& x, int j) { return x.qs[j]; }
+#if GGTS_MM_AVX2
+  static __m256i decode(const Block& x) { return _mm256_loadu_si256((const __m256i*)x.qs); }
+#endif
+};
+struct DecQ4_0 {
+  using Block = BlockQ4_0;
+  static int at(const Block& x, int j) { return (j < 16 ? x.qs[j] & 15 : x.qs[j - 16] >> 4) - 8; }
+#if GGTS_MM_AVX2
+  static __m256i decode(const Block& x) { return _mm256_sub_epi8(nibbles_32(x.qs), _mm256_set1_epi8(8)); }
+#endif
+};
+struct DecQ5_0 {
+  using Block = BlockQ5_0;
+  static int at(const Block& x, int j) {
+    uint32_t qh;
+    std::memcpy(&qh, x.qh, 4);
+    return ((j < 16 ? x.qs[j] & 15 : x.qs[j - 16] >> 4) | (int)(((qh >> j) & 1) << 4)) - 16;
+  }
+#if GGTS_MM_AVX2
+  static __m256i decode(const Block& x) {
+    uint32_t qh;
+    std::memcpy(&qh, x.qh, 4);
+    // nibble | 0xf0 (= nibble − 16 as int8) where the high bit is clear
+    return _mm256_or_si256(nibbles_32(x.qs), _mm256_andnot_si256(bits_to_bytes_32(qh), _mm256_set1_epi8((char)0xf0)));
+  }
+#endif
+};
+struct DecIQ4NL {
+  using Block = BlockIQ4NL;
+  static int at(const Block& x, int j) { return kvalues_iq4nl[j < 16 ? x.qs[j] & 15 : x.qs[j - 16] >> 4]; }
+#if GGTS_MM_AVX2
+  static __m256i decode(const Block& x) {
+    const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)kvalues_iq4nl));
+    return _mm256_shuffle_epi8(table, nibbles_32(x.qs));
+  }
+#endif
+};
+
 // VNNI kernels (quants_dot_avx512.cpp) when the CPU has them; nullptr otherwise or for other types.
 VecDotFn vec_dot_fn_avx512(int32_t type);
 VecDotMultiFn vec_dot_multi_fn_avx512(int32_t type);

@@ -333,8 +333,8 @@ void quantize_row_q8k(const float* x, BlockQ8_K* y, int64_t n) {
 
 int32_t vec_dot_type(int32_t type) {
   switch (type) {
-    case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1: case T_IQ4_NL: return VT_Q8A;
-    case T_Q8_0: return VT_Q8G;
+    case T_Q4_1: case T_Q5_1: return VT_Q8A;
+    case T_Q4_0: case T_Q5_0: case T_Q8_0: case T_IQ4_NL: return VT_Q8G;
     case T_Q2_K: case T_Q3_K: case T_Q4_K: case T_Q5_K: case T_Q6_K: case T_IQ4_XS: return T_Q8_K;
     default: return T_F32;
   }
