@@ -105,13 +105,7 @@ float dot_q8g(int64_t n, const void* va, const void* vb) {
   return s;
 }
 inline VecDotFn q8g_dot_fn(int32_t type) {
-  switch (type) {
-    case T_Q8_0: return dot_q8g<DecQ8_0>;
-    case T_Q4_0: return dot_q8g<DecQ4_0>;
-    case T_Q5_0: return dot_q8g<DecQ5_0>;
-    case T_IQ4_NL: return dot_q8g<DecIQ4NL>;
-    default: return nullptr;
-  }
+  return q8g_select<VecDotFn>(type, [](auto dec) -> VecDotFn { return dot_q8g<decltype(dec)>; });
 }
 #endif
 

@@ -74,20 +74,8 @@ template <class Dec> struct MQ8G {
 
 // The kernels by weight type (nullptr: not a Q8G type).
 inline VecDotFn q8g_dot_fn(int32_t type) {
-  switch (type) {
-    case T_Q8_0: return dot_q8g<DecQ8_0>;
-    case T_Q4_0: return dot_q8g<DecQ4_0>;
-    case T_Q5_0: return dot_q8g<DecQ5_0>;
-    case T_IQ4_NL: return dot_q8g<DecIQ4NL>;
-    default: return nullptr;
-  }
+  return q8g_select<VecDotFn>(type, [](auto dec) -> VecDotFn { return dot_q8g<decltype(dec)>; });
 }
 inline VecDotMultiFn q8g_multi_fn(int32_t type) {
-  switch (type) {
-    case T_Q8_0: return mdot_dispatch<MQ8G<DecQ8_0>::K>;
-    case T_Q4_0: return mdot_dispatch<MQ8G<DecQ4_0>::K>;
-    case T_Q5_0: return mdot_dispatch<MQ8G<DecQ5_0>::K>;
-    case T_IQ4_NL: return mdot_dispatch<MQ8G<DecIQ4NL>::K>;
-    default: return nullptr;
-  }
+  return q8g_select<VecDotMultiFn>(type, [](auto dec) -> VecDotMultiFn { return mdot_dispatch<MQ8G<decltype(dec)>::template K>; });
 }

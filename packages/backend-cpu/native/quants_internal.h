@@ -135,6 +135,18 @@ struct DecIQ4NL {
 #endif
 };
 
+// f(decoder) for the Q8G weight types (a decoder object as the type tag), R() for the others.
+template <class R, class F>
+R q8g_select(int32_t type, F f) {
+  switch (type) {
+    case T_Q8_0: return f(DecQ8_0{});
+    case T_Q4_0: return f(DecQ4_0{});
+    case T_Q5_0: return f(DecQ5_0{});
+    case T_IQ4_NL: return f(DecIQ4NL{});
+    default: return R();
+  }
+}
+
 // VNNI kernels (quants_dot_avx512.cpp) when the CPU has them; nullptr otherwise or for other types.
 VecDotFn vec_dot_fn_avx512(int32_t type);
 VecDotMultiFn vec_dot_multi_fn_avx512(int32_t type);
