@@ -49,11 +49,12 @@ struct KernelCtx {
 // range. One Chunks per node and thread.
 class Chunks {
  public:
-  Chunks(const KernelCtx& ctx, int64_t n) : ctx_(ctx), n_(n) {
-    if (!ctx.claims) range(ctx.ith, &next_, &end_);
+  // Counts beyond 32 bits (absurdly many chunks) are split statically: the claim counters pack two 32-bit halves.
+  Chunks(const KernelCtx& ctx, int64_t n) : ctx_(ctx), n_(n), shared_(ctx.claims && n < (int64_t(1) << 31)) {
+    if (!shared_) range(ctx.ith, &next_, &end_);
   }
   bool next(int64_t* c) {
-    if (!ctx_.claims) {
+    if (!shared_) {
       if (next_ >= end_) return false;
       *c = next_++;
       return true;
@@ -81,6 +82,7 @@ class Chunks {
   }
   const KernelCtx& ctx_;
   int64_t n_, next_ = 0, end_ = 0;
+  bool shared_;
   int tried_ = 0;
 };
 
