@@ -109,7 +109,6 @@ inline VecDotFn q8g_dot_fn(int32_t type) {
 }
 #endif
 
-
 }  // namespace
 
 VecDotFn vec_dot_fn(int32_t type) {
