@@ -294,7 +294,7 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
   const size_t arow_bytes = row_bytes(a.type, K);
   const VecDotFn dot = dot_fn(a.type);
   const VecDotMultiFn mdot = M > 1 && !p.b_direct ? vec_dot_multi_fn(a.type) : nullptr;
-  const RowPairFn pair = M == 1 && (p.b_direct || p.vdt == T_F32) ? row_pair_fn(a.type) : nullptr;
+  const RowPairFn pair = M == 1 ? row_pair_fn(a.type) : nullptr;  // float weights: the b column is f32
   const int64_t total = p.nbatch * N * M;
   const int64_t nchunk = vec_chunks(total, arow_bytes * (size_t)(N * p.nbatch), ctx.nth);
   const int64_t per = (total + nchunk - 1) / nchunk;
@@ -314,13 +314,16 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
       dbase = dst.data + i2 * dst.nb[2] + i3 * dst.nb[3];
     };
     set_batch();
+    auto b_col = [&](int64_t m) {  // b column m of the current batch, as the dot kernels take it
+      return p.b_direct ? (const void*)b_row(b, m, i2, i3) : (const void*)(conv + (size_t)(bi * M + m) * p.vrow);
+    };
     prefetch_start(abase + n * a.nb[1], (e - it + M - 1) / M * (int64_t)arow_bytes);
     while (it < e) {
       const uint8_t* arow = abase + n * a.nb[1];
       if (pair && e - it >= 2 && n + 1 < N) {  // one column (M == 1): two weight rows against it
         const void* rows[2] = {arow, arow + a.nb[1]};
         float out[2];
-        pair(K, rows, (const float*)(p.b_direct ? (const void*)b_row(b, 0, i2, i3) : (const void*)(conv + (size_t)bi * p.vrow)), out);
+        pair(K, rows, (const float*)b_col(0), out);
         *(float*)(dbase + n * dst.nb[0]) = out[0];
         *(float*)(dbase + (n + 1) * dst.nb[0]) = out[1];
         it += 2;
@@ -340,11 +343,7 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
           mdot(K, arow, bs, nc, out);
           for (int k = 0; k < nc; k++) *(float*)(drow + (m + k) * dst.nb[1]) = out[k];
         }
-      for (; m < m1; m++) {
-        const void* brow = p.b_direct ? (const void*)b_row(b, m, i2, i3)
-                                      : (const void*)(conv + (size_t)(bi * M + m) * p.vrow);
-        *(float*)(drow + m * dst.nb[1]) = dot(K, arow, brow);
-      }
+      for (; m < m1; m++) *(float*)(drow + m * dst.nb[1]) = dot(K, arow, b_col(m));
       it += m1 - m0;
       m0 = 0;
       if (++n == N) { n = 0; bi++; if (it < e) set_batch(); }

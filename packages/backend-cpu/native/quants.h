@@ -40,8 +40,9 @@ struct BlockQ8A { float d; float s; int8_t qs[32]; };
 #pragma pack(pop)
 // Activation row for the signed 32-element weight types, Q8_0/Q4_0/Q5_0/IQ4_NL (scratch only): blocks in groups
 // of eight, the group's scales (f16 values, as ggml rounds them) and sums side by side, so a kernel scales eight
-// blocks with one vector multiply and its quant loads stay 32-byte aligned. corr = -16·Σqs: in eight int32 lanes that is -128·Σqs, which undoes
-// what XOR-ing the signed weights with 0x80 (making them vpdpbusd's unsigned operand) adds to a block's product.
+// blocks with one vector multiply and its quant loads stay 32-byte aligned. corr = -16·Σqs: in eight int32 lanes
+// that is -128·Σqs, which undoes what XOR-ing the signed weights with 0x80 (making them vpdpbusd's unsigned
+// operand) adds to a block's product.
 // A partial last group leaves its unused entries zero.
 struct BlockQ8G { float d[8]; int32_t corr[8]; int8_t qs[8][32]; };
 

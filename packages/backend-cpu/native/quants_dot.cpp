@@ -111,11 +111,10 @@ inline VecDotFn q8g_dot_fn(int32_t type) {
 
 }  // namespace
 
+// Every type: the run-time-selected VNNI kernel where there is one, else the AVX2 / plain C++ one.
 VecDotFn vec_dot_fn(int32_t type) {
-  if (const VecDotFn f = q8g_dot_fn(type)) {
-    const VecDotFn v = qd::vec_dot_fn_avx512(type);
-    return v ? v : f;
-  }
+  if (const VecDotFn v = qd::vec_dot_fn_avx512(type)) return v;
+  if (const VecDotFn f = q8g_dot_fn(type)) return f;
   switch (type) {
     case T_Q4_1: return dot_q4_1;
     case T_Q5_1: return dot_q5_1;
@@ -124,11 +123,9 @@ VecDotFn vec_dot_fn(int32_t type) {
 }
 
 VecDotMultiFn vec_dot_multi_fn(int32_t type) {
+  if (const VecDotMultiFn v = qd::vec_dot_multi_fn_avx512(type)) return v;
 #if GGTS_MM_AVX2
-  if (const VecDotMultiFn f = q8g_multi_fn(type)) {
-    const VecDotMultiFn v = qd::vec_dot_multi_fn_avx512(type);
-    return v ? v : f;
-  }
+  if (const VecDotMultiFn f = q8g_multi_fn(type)) return f;
 #endif
   return qd::vec_dot_multi_fn_k(type);
 }

@@ -307,7 +307,6 @@ template <int NC> struct MQ6_K { static void run(int64_t n, const void* a, const
 }  // namespace
 
 VecDotFn vec_dot_fn_k(int32_t type) {
-  if (const VecDotFn f = vec_dot_fn_avx512(type)) return f;
   switch (type) {
     case T_Q2_K: return dot_q2_K;
     case T_Q3_K: return dot_q3_K;
@@ -320,7 +319,6 @@ VecDotFn vec_dot_fn_k(int32_t type) {
 }
 
 VecDotMultiFn vec_dot_multi_fn_k(int32_t type) {
-  if (const VecDotMultiFn f = vec_dot_multi_fn_avx512(type)) return f;
 #if GGTS_MM_AVX2
   switch (type) {
     case T_Q4_K: return mdot_dispatch<MQ4_K>;

@@ -151,7 +151,7 @@ R q8g_select(int32_t type, F f) {
 VecDotFn vec_dot_fn_avx512(int32_t type);
 VecDotMultiFn vec_dot_multi_fn_avx512(int32_t type);
 
-// The K-quant / IQ4_XS kernels (quants_dot_k.cpp); nullptr for other types.
+// The AVX2 / plain C++ K-quant and IQ4_XS kernels (quants_dot_k.cpp); nullptr for other types.
 VecDotFn vec_dot_fn_k(int32_t type);
 VecDotMultiFn vec_dot_multi_fn_k(int32_t type);
 
