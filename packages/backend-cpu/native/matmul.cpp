@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dot_float.h"
 #include "matmul_blas.h"
 #include "matmul_gemm.h"
 #include "quants.h"
@@ -37,92 +38,10 @@ inline int64_t vec_chunks(int64_t items, size_t weight_bytes, int nth) {
 // At most this many b rows: every thread converts them into its own scratch, so no barrier is needed.
 constexpr int64_t PRIVATE_CONV_ROWS = 4;
 
-// ---------------------------------------------------------------- float dot products (b is f32)
-
-// Weight element loaders: eight values as floats (AVX2) or one (the scalar tail / fallback).
-struct LoadF32 {
-  static constexpr int SIZE = 4;
-  static float at(const void* p, int64_t i) { return ((const float*)p)[i]; }
-#if GGTS_MM_AVX2
-  static __m256 ld(const void* p, int64_t i) { return _mm256_loadu_ps((const float*)p + i); }
-#endif
-};
-struct LoadF16 {
-  static constexpr int SIZE = 2;
-  static float at(const void* p, int64_t i) { return half_to_float(((const uint16_t*)p)[i]); }
-#if GGTS_MM_AVX2
-  static __m256 ld(const void* p, int64_t i) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)((const uint16_t*)p + i))); }
-#endif
-};
-struct LoadBF16 {
-  static constexpr int SIZE = 2;
-  static float at(const void* p, int64_t i) { return bf16_to_float(((const uint16_t*)p)[i]); }
-#if GGTS_MM_AVX2
-  static __m256 ld(const void* p, int64_t i) {
-    const __m128i h = _mm_loadu_si128((const __m128i*)((const uint16_t*)p + i));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  }
-#endif
-};
-
-// NR weight rows · one f32 b row. Each row's sum runs the same four chains whatever NR is, so a row's result does
-// not depend on whether it was paired. Two rows at a time (single-column products): the b row, 57 KB at k = 14336
-// and so not in L1, is loaded once for both, and each thread keeps two weight streams in flight (f32 rows from
-// memory, micro-benchmark: 17.8-18.1 → 21.2-21.4 GB/s with 2 threads, above a plain read's 19.1-19.4).
-template <class L, int NR>
-void dot_rows(int64_t n, const void* const* a, const float* b, float* out) {
-  int64_t i = 0;
-  float s[NR] = {};
-#if GGTS_MM_AVX2
-  constexpr int LINES = 32 * L::SIZE / 64;  // cache lines of one row per step
-  __m256 acc[NR][4];
-  for (int r = 0; r < NR; r++)
-    for (int k = 0; k < 4; k++) acc[r][k] = _mm256_setzero_ps();
-  for (; i + 32 <= n; i += 32) {
-    for (int r = 0; r < NR; r++) prefetch_ahead<LINES>((const uint8_t*)a[r] + i * L::SIZE);
-    for (int k = 0; k < 4; k++) {
-      const __m256 bk = _mm256_loadu_ps(b + i + 8 * k);
-      for (int r = 0; r < NR; r++) acc[r][k] = _mm256_fmadd_ps(L::ld(a[r], i + 8 * k), bk, acc[r][k]);
-    }
-  }
-  for (; i + 8 <= n; i += 8) {
-    const __m256 bk = _mm256_loadu_ps(b + i);
-    for (int r = 0; r < NR; r++) acc[r][0] = _mm256_fmadd_ps(L::ld(a[r], i), bk, acc[r][0]);
-  }
-  for (int r = 0; r < NR; r++)
-    s[r] = hsum_f32_8(_mm256_add_ps(_mm256_add_ps(acc[r][0], acc[r][1]), _mm256_add_ps(acc[r][2], acc[r][3])));
-#endif
-  for (int r = 0; r < NR; r++) {
-    for (int64_t j = i; j < n; j++) s[r] += L::at(a[r], j) * b[j];
-    out[r] = s[r];
-  }
-}
-
-template <class L>
-float dot_row(int64_t n, const void* a, const void* b) {
-  float out;
-  dot_rows<L, 1>(n, &a, (const float*)b, &out);
-  return out;
-}
-
+// Float weights take their own row kernels (b rows stay f32); the others the quantized vec-dot kernels.
 VecDotFn dot_fn(int32_t type) {
-  switch (type) {
-    case T_F32: return dot_row<LoadF32>;
-    case T_F16: return dot_row<LoadF16>;
-    case T_BF16: return dot_row<LoadBF16>;
-    default: return vec_dot_fn(type);
-  }
-}
-
-// out[0..1] = two weight rows · one b row; nullptr where only one row at a time is measured worthwhile.
-using RowPairFn = void (*)(int64_t n, const void* const* a, const float* b, float* out);
-RowPairFn row_pair_fn(int32_t type) {
-  switch (type) {
-    case T_F32: return dot_rows<LoadF32, 2>;
-    case T_F16: return dot_rows<LoadF16, 2>;
-    case T_BF16: return dot_rows<LoadBF16, 2>;
-    default: return nullptr;
-  }
+  const VecDotFn f = float_dot_fn(type);
+  return f ? f : vec_dot_fn(type);
 }
 
 // ---------------------------------------------------------------- scratch layout
@@ -294,7 +213,7 @@ void mul_mat(const KernelCtx& ctx, const TensorDesc& a, const TensorDesc& b, con
   const size_t arow_bytes = row_bytes(a.type, K);
   const VecDotFn dot = dot_fn(a.type);
   const VecDotMultiFn mdot = M > 1 && !p.b_direct ? vec_dot_multi_fn(a.type) : nullptr;
-  const RowPairFn pair = M == 1 ? row_pair_fn(a.type) : nullptr;  // float weights: the b column is f32
+  const RowPairFn pair = M == 1 ? float_pair_fn(a.type) : nullptr;  // float weights: the b column is f32
   const int64_t total = p.nbatch * N * M;
   const int64_t nchunk = vec_chunks(total, arow_bytes * (size_t)(N * p.nbatch), ctx.nth);
   const int64_t per = (total + nchunk - 1) / nchunk;

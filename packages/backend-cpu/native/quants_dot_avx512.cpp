@@ -6,13 +6,8 @@
 // Chosen at run time (cpu_has_vnni; GGTS_NO_AVX512 turns it off for A/B timing, avx512_opted_out); compiled with a function target
 // (GGTS_TARGET_VNNI) so the addon stays x86-64-v3.
 
+#include "avx512_quiet.h"
 #include "quants_internal.h"
-
-// gcc 12 flags the _mm512_undefined_* inside its own intrinsics headers as uninitialised (a false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
 
 namespace ggts {
 namespace mm {
@@ -41,7 +36,9 @@ GGTS_TARGET_VNNI float dot_q6_K_512(int64_t n, const void* va, const void* vb) {
     prefetch_ahead<4>(&a[i]);
     const __m128i sc8 = _mm_loadu_si128((const __m128i*)a[i].scales);
     const __m256i corr = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), _mm256_loadu_si256((const __m256i*)b[i].bsums));
-    const __m512i sc = _mm512_cvtepi8_epi32(sc8);
+    // scales as int16 (scale, 0) pairs: a dpbusd lane sums four products of 6-bit by 8-bit values (|p| < 2^15), so one
+    // vpdpwssd scales and accumulates it (vpmulld + vpaddd were three µops)
+    const __m512i sc = _mm512_and_si512(_mm512_cvtepi8_epi32(sc8), _mm512_set1_epi32(0xffff));
     __m512i sumi = _mm512_setzero_si512();
     for (int h = 0; h < 2; h++) {
       const __m512i l = _mm512_loadu_si512((const void*)(a[i].ql + 64 * h));
@@ -54,8 +51,7 @@ GGTS_TARGET_VNNI float dot_q6_K_512(int64_t n, const void* va, const void* vb) {
       const __m512i p23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q23, _mm512_loadu_si512((const void*)(y + 64)));
       const __m512i s01 = _mm512_permutexvar_epi32(_mm512_add_epi32(quad, _mm512_set1_epi32(8 * h)), sc);
       const __m512i s23 = _mm512_permutexvar_epi32(_mm512_add_epi32(quad, _mm512_set1_epi32(8 * h + 4)), sc);
-      sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(p01, s01));
-      sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(p23, s23));
+      sumi = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(sumi, p01, s01), p23, s23);
     }
     const __m256i tot = _mm256_sub_epi32(fold_512(sumi), _mm256_slli_epi32(corr, 5));  // q is stored +32
     acc = _mm256_fmadd_ps(_mm256_set1_ps(b[i].d * h2f(a[i].d)), _mm256_cvtepi32_ps(tot), acc);

@@ -49,23 +49,7 @@ inline int iq4xs_scale(const BlockIQ4XS& b, int ib) {
   return (((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 15) | (((b.scales_h >> (2 * ib)) & 3) << 4)) - 32;
 }
 
-// Q4_K/Q5_K scales and mins (6 bits each, 8 of each) unpacked from the 12 packed bytes into 8+8 bytes.
-inline void kscales_packed(const uint8_t* s, uint32_t out[4]) {
-  uint32_t u0, u1, u2;
-  std::memcpy(&u0, s, 4);
-  std::memcpy(&u1, s + 4, 4);
-  std::memcpy(&u2, s + 8, 4);
-  out[0] = u0 & 0x3f3f3f3fu;                                             // scales 0..3
-  out[1] = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);        // scales 4..7
-  out[2] = u1 & 0x3f3f3f3fu;                                             // mins 0..3
-  out[3] = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4); // mins 4..7
-}
-
 #if GGTS_MM_AVX2
-// Both 128-bit lanes = int16 element k (one scale per 32 elements).
-inline __m256i bcast16(__m256i v, int k) {
-  return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)((2 * k) | ((2 * k + 1) << 8))));
-}
 // Low lane = int16 element 2c, high lane = element 2c+1 (two 16-element groups per 32 bytes); v holds the
 // same 8 scales in both lanes.
 inline __m256i bcast16_pair(__m256i v, int c) {

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "../dot_float.h"
 #include "../matmul.h"
 #include "../matmul_gemm.h"
 #include "../quants.h"
@@ -712,6 +713,38 @@ static void check_mul_mat_id_path(int32_t type, int64_t K, int64_t N, int64_t E,
         (long long)K, (long long)N, (long long)E, (long long)kk, (long long)nb1, (long long)T, nth, e);
 }
 
+// Float weight rows: close to a double-precision sum at every length (vector steps and scalar tails), and a row
+// paired with another gives bitwise the result it gives alone (MUL_MAT pairs rows only when b has one column).
+static void test_float_rows() {
+  for (int32_t t : {T_F32, T_F16, T_BF16}) {
+    const mm::VecDotFn one = mm::float_dot_fn(t);
+    const mm::RowPairFn two = mm::float_pair_fn(t);
+    CHECK(one && two, "%s: no float row kernel", tname(t));
+    if (!one || !two) continue;
+    for (int64_t K : {1, 7, 15, 16, 31, 63, 64, 65, 77, 130, 300, 1000, 2304}) {
+      std::vector<uint8_t> a = random_rows(t, K, 2);
+      const int64_t arow = (int64_t)mm::row_bytes(t, K);
+      std::vector<float> b((size_t)K);
+      for (auto& v : b) v = urand(-1, 1);
+      const void* rows[2] = {a.data(), a.data() + arow};
+      float pair[2];
+      two(K, rows, b.data(), pair);
+      std::vector<float> af((size_t)K);
+      for (int r = 0; r < 2; r++) {
+        const float single = one(K, rows[r], b.data());
+        CHECK(std::memcmp(&single, &pair[r], 4) == 0, "%s K=%lld row %d: paired %.9g, alone %.9g", tname(t),
+              (long long)K, r, pair[r], single);
+        dequantize_row(t, (const uint8_t*)rows[r], af.data(), K);
+        double ref = 0, mag = 0;
+        for (int64_t k = 0; k < K; k++) ref += (double)af[k] * b[k], mag += std::fabs((double)af[k] * b[k]);
+        CHECK(std::fabs(single - ref) <= 1e-6 * mag + 1e-30, "%s K=%lld row %d: %.9g, want %.9g", tname(t),
+              (long long)K, r, single, ref);
+      }
+    }
+  }
+  CHECK(!mm::float_dot_fn(T_Q8_0) && !mm::float_pair_fn(T_Q4_K), "float row kernels offered for a quantized type");
+}
+
 static const int32_t kAllTypes[] = {T_F32, T_F16, T_BF16, T_Q8_0, T_Q4_0, T_Q4_1, T_Q5_0, T_Q5_1,
                                     T_Q2_K, T_Q3_K, T_Q4_K, T_Q5_K, T_Q6_K, T_IQ4_NL, T_IQ4_XS};
 
@@ -961,6 +994,7 @@ int main(int argc, char** argv) {
       test_dequant_formulas();
       test_quantizers();
       test_vec_dot_exact();
+      test_float_rows();
       if (!fixtures.empty()) test_fixtures(fixtures);
       else std::printf("fixtures: skipped (no --fixtures DIR)\n");
     }

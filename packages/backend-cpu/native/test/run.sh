@@ -17,6 +17,6 @@ if [ "${BLAS:-0}" = "1" ]; then
   [ -n "$blas" ] || { echo "BLAS=1: cblas.h not found (install libopenblas-dev)" >&2; exit 77; }
 fi
 "$cxx" -std=c++20 ${OPT:--O2} -march="${MARCH:-x86-64-v3}" -Wall -Wextra -pthread -I"$here/.." \
-  "$here/matmul_test.cpp" "$here/../matmul.cpp" "$here/../matmul_blas.cpp" "$here/../matmul_gemm.cpp" "$here/../quants.cpp" \
+  "$here/matmul_test.cpp" "$here/../matmul.cpp" "$here/../dot_float.cpp" "$here/../matmul_blas.cpp" "$here/../matmul_gemm.cpp" "$here/../quants.cpp" \
   "$here/../quants_quantize.cpp" "$here/../quants_dot.cpp" "$here/../quants_dot_k.cpp" "$here/../quants_dot_avx512.cpp" $blas -o "$out" ${blas:+-lopenblas}
 exec "$out" "$@"

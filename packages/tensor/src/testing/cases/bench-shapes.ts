@@ -25,11 +25,14 @@ function mmId(ta: GgmlType, E: number, U: number, m: number, n: number, k: numbe
 
 export function benchShapeCases(): OpCase[] {
   const out: OpCase[] = [];
-  // test-backend-ops: MUL_MAT m=4096, k=14336 (n = batch); Kimi experts 2304×1024 (gate/up) and 1024×2304 (down).
+  // test-backend-ops: MUL_MAT m=4096, k=14336 (n = batch).
   for (const n of [1, 512]) for (const ta of [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K]) out.push(mm(ta, 4096, n, 14336));
   // The 32-element block types at the same decode shape (test-backend-ops has them there too).
   for (const ta of [GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL]) out.push(mm(ta, 4096, 1, 14336));
-  for (const n of [1, 512]) for (const ta of [GgmlType.Q4_K, GgmlType.Q8_0]) out.push(mm(ta, 1024, n, 2304), mm(ta, 2304, n, 1024));
+  // Kimi's expert matrices, 2304×1024 (gate/up) and 1024×2304 (down), in the same five types.
+  for (const n of [1, 512]) for (const ta of [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K]) {
+    out.push(mm(ta, 1024, n, 2304), mm(ta, 2304, n, 1024));
+  }
   // test-backend-ops "qwen3-30b-a3b" MUL_MAT_ID, and Kimi's 64-of-256-expert slice (8 used, 1024×2304).
   for (const n of [1, 512]) for (const ta of [GgmlType.Q4_K, GgmlType.F16]) out.push(mmId(ta, 128, 8, 768, n, 2048));
   for (const n of [1, 512]) out.push(mmId(GgmlType.Q4_K, 64, 8, 1024, n, 2304));
