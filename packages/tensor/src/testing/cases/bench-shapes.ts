@@ -27,8 +27,9 @@ export function benchShapeCases(): OpCase[] {
   const out: OpCase[] = [];
   // test-backend-ops: MUL_MAT m=4096, k=14336 (n = batch).
   for (const n of [1, 512]) for (const ta of [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K]) out.push(mm(ta, 4096, n, 14336));
-  // The 32-element block types at the same decode shape (test-backend-ops has them there too).
-  for (const ta of [GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL]) out.push(mm(ta, 4096, 1, 14336));
+  // Every other weight type at the same decode shape (test-backend-ops has them there too).
+  for (const ta of [GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL,
+    GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ4_XS]) out.push(mm(ta, 4096, 1, 14336));
   // Kimi's expert matrices, 2304×1024 (gate/up) and 1024×2304 (down), in the same five types.
   for (const n of [1, 512]) for (const ta of [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K]) {
     out.push(mm(ta, 1024, n, 2304), mm(ta, 2304, n, 1024));
