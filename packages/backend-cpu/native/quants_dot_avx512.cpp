@@ -59,9 +59,11 @@ GGTS_TARGET_VNNI float dot_q6_K_512(int64_t n, const void* va, const void* vb) {
   return hsum_f32_8(acc);
 }
 
-// Q4_K / Q5_K: the AVX2 kernels' code with each scaled madd + add fused into one vpdpwssd (~8 % faster from cache).
+// Q2_K..Q5_K: the AVX2 kernels' code with each scaled madd + add fused into one vpdpwssd (Q4_K: ~8 % faster from
+// cache).
 GGTS_BEGIN_TARGET_VNNI
 inline __m256i madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_dpwssd_epi32(acc, p, s); }
+#include "quants_dot_k23.h"
 #include "quants_dot_k45.h"
 GGTS_END_TARGET_VNNI
 
@@ -84,6 +86,8 @@ VecDotFn vec_dot_fn_avx512(int32_t type) {
 #if GGTS_MM_VNNI
   if (!use_vnni()) return nullptr;  // GGTS_NO_AVX512: A/B timing against the AVX2 kernels
   switch (type) {
+    case T_Q2_K: return dot_q2_K;
+    case T_Q3_K: return dot_q3_K;
     case T_Q4_K: return dot_q45_K<false>;
     case T_Q5_K: return dot_q45_K<true>;
     case T_Q6_K: return dot_q6_K_512;
