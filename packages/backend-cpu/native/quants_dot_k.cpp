@@ -1,6 +1,8 @@
 // Quantized dot products for 256-element super-blocks (Q2_K..Q6_K, IQ4_XS) against Q8_K activations, one or
 // several b columns at a time. Integer sums per super-block stay in 8 int32 lanes and are scaled into a float
-// vector accumulator; sub-block scales are applied as int16 multipliers (madd), broadcast by byte shuffles.
+// vector accumulator; sub-block scales are applied as int16 multipliers (madd), broadcast by byte shuffles or,
+// where each is needed in every lane (Q4_K/Q5_K), from memory. Bodies shared with the VNNI build live in
+// quants_dot_k23.h (Q2_K, Q3_K) and quants_dot_k45.h (Q4_K, Q5_K).
 #include <cstring>
 
 #include "quants.h"
