@@ -81,8 +81,6 @@ struct V {
 #include "dot_float_rows.h"
 }  // namespace w512
 GGTS_END_TARGET_VNNI
-
-bool use_512() { return cpu_has_vnni() && !avx512_opted_out(); }
 #endif
 
 // The kernel for the weight type's loader, nullptr for other types.
@@ -100,14 +98,14 @@ auto by_type(int32_t type, F pick) -> decltype(pick(LoadF32{})) {
 
 VecDotFn float_dot_fn(int32_t type) {
 #if GGTS_MM_VNNI
-  if (use_512()) return by_type(type, [](auto l) -> VecDotFn { return w512::dot_row<decltype(l)>; });
+  if (use_vnni()) return by_type(type, [](auto l) -> VecDotFn { return w512::dot_row<decltype(l)>; });
 #endif
   return by_type(type, [](auto l) -> VecDotFn { return base::dot_row<decltype(l)>; });
 }
 
 RowPairFn float_pair_fn(int32_t type) {
 #if GGTS_MM_VNNI
-  if (use_512()) return by_type(type, [](auto l) -> RowPairFn { return w512::dot_rows<decltype(l), 2>; });
+  if (use_vnni()) return by_type(type, [](auto l) -> RowPairFn { return w512::dot_rows<decltype(l), 2>; });
 #endif
   return by_type(type, [](auto l) -> RowPairFn { return base::dot_rows<decltype(l), 2>; });
 }

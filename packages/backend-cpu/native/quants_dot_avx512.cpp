@@ -76,8 +76,6 @@ inline Q8W q8_prep(__m256i q) { return {_mm256_xor_si256(q, _mm256_set1_epi8((ch
 inline __m256i q8_prod(const Q8W& w, __m256i y, int32_t corr) { return _mm256_dpbusd_epi32(_mm256_set1_epi32(corr), w.u, y); }
 #include "quants_dot_q8g.h"
 GGTS_END_TARGET_VNNI
-
-bool use_vnni() { return cpu_has_vnni() && !avx512_opted_out(); }
 #endif
 
 }  // namespace

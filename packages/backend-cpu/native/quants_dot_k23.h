@@ -53,8 +53,7 @@ inline __m128i q3k_scales16(const uint8_t* scales) {
   // low 4 bits: scales 0-3 = a0, 4-7 = a1, 8-11 = a0 >> 4, 12-15 = a1 >> 4
   const __m128i lo = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(v, 0x99), _mm_setr_epi32(0, 0, 4, 4)), _mm_set1_epi8(0x0f));
   // high 2 bits: bits 0-1 / 2-3 / 4-5 / 6-7 of a2's bytes, moved to bits 4-5
-  const __m128i hi = _mm_and_si128(_mm_sllv_epi32(_mm_srlv_epi32(_mm_shuffle_epi32(v, 0xff), _mm_setr_epi32(0, 2, 4, 6)),
-                                                  _mm_set1_epi32(4)), _mm_set1_epi8(0x30));
+  const __m128i hi = _mm_and_si128(_mm_slli_epi32(_mm_srlv_epi32(_mm_shuffle_epi32(v, 0xff), _mm_setr_epi32(0, 2, 4, 6)), 4), _mm_set1_epi8(0x30));
   return _mm_sub_epi8(_mm_or_si128(lo, hi), _mm_set1_epi8(32));
 }
 

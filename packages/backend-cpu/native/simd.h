@@ -118,6 +118,8 @@ inline bool avx512_opted_out() {
   static const bool off = std::getenv("GGTS_NO_AVX512") != nullptr;
   return off;
 }
+// The run-time-selected AVX-512 VNNI kernels (quantized and float rows) are in use.
+inline bool use_vnni() { return cpu_has_vnni() && !avx512_opted_out(); }
 
 #if GGTS_MM_AVX2
 inline float hsum_f32_8(__m256 x) {
